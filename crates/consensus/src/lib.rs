@@ -1,0 +1,1 @@
+//! `tmtm-consensus`: the Sirius simple-consensus state machines, sans-IO.
