@@ -1,0 +1,496 @@
+//! The simulated world: N nodes, a lossy/duplicating/reordering network, timers, crashes and
+//! restarts (engine reloaded from its persisted JSON, uncommitted ledger data dropped), and
+//! byzantine participants that corrupt their outgoing messages.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use tmtm_consensus::{
+    Command, Config, Dialect, Engine, Event, LedgerAccess, MemoryLedgers, Role, StartFlow,
+    StartRequest,
+};
+use tmtm_microledger::Transaction;
+use tmtm_wire::keys::{Did, KeyPair, Verkey};
+
+use super::oracle::Oracle;
+use super::rng::Rng;
+
+pub const TTL_SEC: u64 = 10;
+
+pub struct Node {
+    pub keys: KeyPair,
+    pub engine: Engine,
+    pub persisted: Engine,
+    pub ledgers: MemoryLedgers,
+    pub up: bool,
+    pub byzantine: bool,
+    pub timer: Option<u64>,
+    pub confirmed: Vec<String>,
+    /// thid -> Ok?
+    pub results: BTreeMap<String, bool>,
+    pub saved_sigs: Vec<Value>,
+}
+
+struct Packet {
+    at: u64,
+    seq: u64,
+    from: usize,
+    to: usize,
+    msg: Value,
+}
+
+pub struct Faults {
+    pub drop: u64,
+    pub dup: u64,
+    pub max_delay: u64,
+    pub crash: u64,
+    pub byz_mutate: u64,
+}
+
+pub struct World {
+    pub rng: Rng,
+    pub now: u64,
+    pub nodes: Vec<Node>,
+    queue: Vec<Packet>,
+    seq: u64,
+    pub faults: Faults,
+    pub oracle: Oracle,
+    /// thid -> (actor index, flow is create, ledger names)
+    pub rounds: BTreeMap<String, (usize, bool, Vec<String>)>,
+    /// (thid, node) pairs whose link lost a message or that crashed during the round
+    pub tainted: BTreeSet<(String, usize)>,
+    pub crashes: Vec<(u64, usize, u64)>,
+    pub starts: Vec<(u64, usize, StartFlow)>,
+}
+
+fn thid_of(m: &Value) -> String {
+    m.get("~thread")
+        .and_then(|t| t.get("thid"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+impl World {
+    pub fn new(seed: u64) -> World {
+        let mut rng = Rng::new(seed);
+        let n = 2 + rng.below(6) as usize; // 2..=7
+        let keys: Vec<KeyPair> = (0..n)
+            .map(|i| {
+                let mut s = [0u8; 32];
+                s[..8].copy_from_slice(&seed.to_le_bytes());
+                s[31] = i as u8;
+                KeyPair::from_seed(&s)
+            })
+            .collect();
+        let dialect = if rng.chance(500) {
+            Dialect::V2
+        } else {
+            Dialect::V1_0_25
+        };
+        let config = Config {
+            dialect,
+            tolerate_v1_precommit_echo: false,
+            ..Config::default()
+        };
+        let byz = if n >= 3 && rng.chance(300) {
+            Some(1 + rng.below(n as u64 - 1) as usize)
+        } else {
+            None
+        };
+        let nodes = (0..n)
+            .map(|i| {
+                let peers: BTreeMap<Did, Verkey> = keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, k)| (k.did(), k.verkey()))
+                    .collect();
+                let engine = Engine::new(keys[i].did(), peers, config.clone());
+                let persisted = engine.clone();
+                Node {
+                    keys: keys[i].clone(),
+                    engine,
+                    persisted,
+                    ledgers: MemoryLedgers::new(),
+                    up: true,
+                    byzantine: byz == Some(i),
+                    timer: None,
+                    confirmed: Vec::new(),
+                    results: BTreeMap::new(),
+                    saved_sigs: Vec::new(),
+                }
+            })
+            .collect();
+        let faults = Faults {
+            drop: rng.below(120),
+            dup: rng.below(100),
+            max_delay: 50 + rng.below(900),
+            crash: rng.below(3),
+            byz_mutate: 300 + rng.below(500),
+        };
+        World {
+            rng,
+            now: 1_700_000_000_000,
+            nodes,
+            queue: Vec::new(),
+            seq: 0,
+            faults,
+            oracle: Oracle::default(),
+            rounds: BTreeMap::new(),
+            tainted: BTreeSet::new(),
+            crashes: Vec::new(),
+            starts: Vec::new(),
+        }
+    }
+
+    pub fn honest(&self, i: usize) -> bool {
+        !self.nodes[i].byzantine
+    }
+
+    pub fn dids(&self) -> Vec<Did> {
+        self.nodes.iter().map(|n| n.keys.did()).collect()
+    }
+
+    fn index_of(&self, did: &Did) -> Option<usize> {
+        self.nodes.iter().position(|n| n.keys.did() == *did)
+    }
+
+    /// Deliver an event to node i and process the commands.
+    pub fn deliver(&mut self, i: usize, event: Event) {
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let cmds = node
+            .engine
+            .handle(event, now, &node.keys, &mut node.ledgers);
+        node.persisted = node.engine.clone();
+        for c in cmds {
+            self.command(i, c);
+        }
+    }
+
+    fn command(&mut self, i: usize, c: Command) {
+        match c {
+            Command::Send { to, message } => {
+                for d in to {
+                    let Some(j) = self.index_of(&d) else { continue };
+                    let mut msg = message.clone();
+                    if self.nodes[i].byzantine && self.rng.chance(self.faults.byz_mutate) {
+                        msg = self.mutate(i, msg);
+                    }
+                    self.enqueue(i, j, msg);
+                }
+            }
+            Command::SetTimer { at_ms } => self.nodes[i].timer = Some(at_ms),
+            Command::Finished {
+                thid, role, result, ..
+            } => {
+                let ok = result.is_ok();
+                if std::env::var("TMTM_SIM_DEBUG").is_ok() {
+                    if let Err(e) = &result {
+                        eprintln!("t={} node {i} {thid}: {e}", self.now);
+                    }
+                }
+                if let (Ok(outcome), Some((_, true, _))) = (&result, self.rounds.get(&thid)) {
+                    for l in &outcome.ledgers {
+                        self.nodes[i].confirmed.push(l.clone());
+                    }
+                }
+                if role == Role::Actor || self.rounds.contains_key(&thid) {
+                    self.nodes[i].results.insert(thid, ok);
+                }
+            }
+            Command::Lock { .. } | Command::Unlock { .. } | Command::Progress { .. } => {}
+        }
+    }
+
+    fn enqueue(&mut self, from: usize, to: usize, msg: Value) {
+        let thid = thid_of(&msg);
+        if self.rng.chance(self.faults.drop) {
+            self.tainted.insert((thid, to));
+            return;
+        }
+        let copies = if self.rng.chance(self.faults.dup) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let at = self.now + 1 + self.rng.below(self.faults.max_delay);
+            self.seq += 1;
+            self.queue.push(Packet {
+                at,
+                seq: self.seq,
+                from,
+                to,
+                msg: msg.clone(),
+            });
+        }
+    }
+
+    /// Byzantine corruption of an outgoing message.
+    fn mutate(&mut self, i: usize, mut msg: Value) -> Value {
+        let Some(m) = msg.as_object_mut() else {
+            return msg;
+        };
+        match self.rng.below(5) {
+            0 => {
+                if m.contains_key("hash") {
+                    m.insert(
+                        "hash".into(),
+                        json!(format!("{:032x}", self.rng.next_u64())),
+                    );
+                }
+            }
+            1 => {
+                // forged: claim another participant's key as signer
+                let other = self.nodes[(i + 1) % self.nodes.len()]
+                    .keys
+                    .verkey()
+                    .to_base58();
+                for k in ["hash~sig"] {
+                    if let Some(s) = m.get_mut(k).and_then(Value::as_object_mut) {
+                        s.insert("signer".into(), json!(other));
+                    }
+                }
+                if let Some(c) = m.get_mut("commits").and_then(Value::as_array_mut) {
+                    for s in c.iter_mut().filter_map(Value::as_object_mut) {
+                        s.insert("signer".into(), json!(other));
+                    }
+                }
+            }
+            2 => {
+                // replay a signature saved from an earlier message
+                if let Some(s) = m.get("hash~sig").cloned() {
+                    if let Some(old) = self.nodes[i].saved_sigs.first().cloned() {
+                        m.insert("hash~sig".into(), old);
+                    }
+                    self.nodes[i].saved_sigs.push(s);
+                }
+            }
+            3 => {
+                // message for another thread
+                let other = self
+                    .rounds
+                    .keys()
+                    .nth(self.rng.below(self.rounds.len() as u64 + 1) as usize)
+                    .cloned();
+                if let (Some(t), Some(th)) =
+                    (other, m.get_mut("~thread").and_then(Value::as_object_mut))
+                {
+                    th.insert("thid".into(), json!(t));
+                }
+            }
+            _ => {
+                // wrong participant set
+                let mut p: Vec<Value> = self.dids().iter().map(|d| json!(d.as_str())).collect();
+                p.truncate(1);
+                if m.contains_key("participants") {
+                    m.insert("participants".into(), json!(p));
+                }
+            }
+        }
+        msg
+    }
+
+    pub fn crash(&mut self, i: usize) {
+        self.nodes[i].up = false;
+        for (t, (a, _, _)) in self.rounds.clone() {
+            self.tainted.insert((t.clone(), i));
+            if a == i {
+                for j in 0..self.nodes.len() {
+                    self.tainted.insert((t.clone(), j));
+                }
+            }
+        }
+    }
+
+    pub fn restart(&mut self, i: usize) {
+        let node = &mut self.nodes[i];
+        // the persisted engine goes through JSON, as the node's database would store it
+        let json = serde_json::to_string(&node.persisted).unwrap();
+        node.engine = serde_json::from_str(&json).unwrap();
+        node.ledgers.drop_uncommitted().unwrap();
+        node.up = true;
+        node.timer = None;
+        self.deliver(i, Event::Restarted);
+    }
+
+    pub fn start(&mut self, i: usize, flow: StartFlow) {
+        let participants: Vec<Did> = self
+            .dids()
+            .into_iter()
+            .filter(|d| *d != self.nodes[i].keys.did())
+            .collect();
+        let hex = self.rng.hex32();
+        let txn_time = tmtm_consensus::format_txn_time(self.now * 1000 + 123);
+        let req = StartRequest {
+            thread_hex: hex.clone(),
+            flow: flow.clone(),
+            participants,
+            ttl_sec: Some(TTL_SEC),
+            txn_time,
+        };
+        let dialect = self.nodes[i].engine.config().dialect;
+        let kind = match &flow {
+            StartFlow::Create { .. } => tmtm_consensus::Flow::Create,
+            StartFlow::Commit { .. } => tmtm_consensus::Flow::Commit,
+            StartFlow::Parallel { .. } => tmtm_consensus::Flow::Parallel,
+        };
+        let thid = dialect.thread_id(kind, &hex);
+        let names = match &flow {
+            StartFlow::Create { name, .. } => vec![name.clone()],
+            StartFlow::Commit { ledger, .. } => vec![ledger.clone()],
+            StartFlow::Parallel { ledgers, .. } => ledgers.clone(),
+        };
+        self.rounds
+            .insert(thid, (i, matches!(flow, StartFlow::Create { .. }), names));
+        self.deliver(i, Event::Start(req));
+    }
+
+    /// Advance to the next event; false when nothing is left before `until`.
+    pub fn step(&mut self, until: u64) -> bool {
+        let next_pkt = self.queue.iter().map(|p| (p.at, p.seq)).min();
+        let next_timer = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.up)
+            .filter_map(|(i, n)| n.timer.map(|t| (t, i)))
+            .min();
+        let next_crash = self.crashes.iter().map(|c| c.0).min();
+        let next_start = self.starts.iter().map(|s| s.0).min();
+        let t = [
+            next_pkt.map(|p| p.0),
+            next_timer.map(|t| t.0),
+            next_crash,
+            next_start,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(t) = t else { return false };
+        if t > until {
+            return false;
+        }
+        self.now = self.now.max(t);
+        if next_start == Some(t) {
+            let k = self.starts.iter().position(|s| s.0 == t).unwrap();
+            let (_, i, flow) = self.starts.remove(k);
+            if self.nodes[i].up {
+                self.start(i, flow);
+            }
+        } else if next_crash == Some(t) {
+            let k = self.crashes.iter().position(|c| c.0 == t).unwrap();
+            let (_, i, down_for) = self.crashes.remove(k);
+            if self.nodes[i].up {
+                self.crash(i);
+                self.crashes.push((t + down_for, i, u64::MAX)); // u64::MAX marks "restart"
+            } else if down_for == u64::MAX {
+                self.restart(i);
+            }
+        } else if next_pkt.map(|p| p.0) == Some(t) {
+            let seq = next_pkt.unwrap().1;
+            let k = self.queue.iter().position(|p| p.seq == seq).unwrap();
+            let p = self.queue.remove(k);
+            if std::env::var("TMTM_SIM_TRACE").is_ok_and(|t| t == thid_of(&p.msg)) {
+                eprintln!(
+                    "t={} {} -> {} up={} {}",
+                    self.now,
+                    p.from,
+                    p.to,
+                    self.nodes[p.to].up,
+                    p.msg.get("@type").and_then(Value::as_str).unwrap_or("")
+                );
+            }
+            if self.nodes[p.to].up {
+                let from = self.nodes[p.from].keys.did();
+                self.deliver(
+                    p.to,
+                    Event::Received {
+                        from,
+                        message: p.msg,
+                    },
+                );
+            } else {
+                self.tainted.insert((thid_of(&p.msg), p.to));
+            }
+        } else if let Some((_, i)) = next_timer {
+            self.nodes[i].timer = None;
+            self.deliver(i, Event::Timer);
+        }
+        true
+    }
+
+    /// Invariants after every step.
+    pub fn check_step(&mut self) -> Result<(), String> {
+        for i in 0..self.nodes.len() {
+            if !self.honest(i) {
+                continue;
+            }
+            let node = &self.nodes[i];
+            self.oracle
+                .check_ledgers(i, &node.ledgers, &node.confirmed)?;
+            if node.up {
+                for thid in node.engine.active_rounds() {
+                    let dl = node.engine.deadline_of(&thid).unwrap_or(0);
+                    if self.now > dl {
+                        return Err(format!(
+                            "termination: node {i} still in round {thid} after its deadline"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// End-of-run checks: all-or-none per round. Returns the number of tolerated exceptions.
+    pub fn check_end(&self) -> Result<usize, String> {
+        let mut exceptions = 0;
+        for (thid, (actor, is_create, names)) in &self.rounds {
+            let actor_ok = self.nodes[*actor]
+                .results
+                .get(thid)
+                .copied()
+                .unwrap_or(false);
+            for (i, node) in self.nodes.iter().enumerate() {
+                if i == *actor || !self.honest(i) {
+                    continue;
+                }
+                let ok = node.results.get(thid).copied().unwrap_or(false);
+                if ok && !actor_ok {
+                    return Err(format!(
+                        "all-or-none: node {i} committed round {thid} the actor did not commit"
+                    ));
+                }
+                if actor_ok && !ok {
+                    if self.tainted.contains(&(thid.clone(), i)) {
+                        exceptions += 1;
+                    } else {
+                        return Err(format!("all-or-none: actor committed round {thid} but node {i} did not (no fault on its link)"));
+                    }
+                }
+                if *is_create
+                    && !ok
+                    && !node.confirmed.contains(&names[0])
+                    && node.ledgers.exists(&names[0])
+                {
+                    return Err(format!(
+                        "rollback: node {i} kept ledger {} of failed creation {thid}",
+                        names[0]
+                    ));
+                }
+            }
+        }
+        Ok(exceptions)
+    }
+}
+
+/// A transaction without metadata.
+pub fn txn(n: u64) -> Transaction {
+    Transaction::from_value(
+        json!({"reqId": n, "op": format!("op{n}"), "payload": {"cargo": "coal", "n": n}}),
+    )
+    .unwrap()
+}

@@ -1,0 +1,121 @@
+//! The built-in five-organisation TMTM example network (KTZ Express → Port Aktau → Port of
+//! Baku → Azerbaijan Railways → Georgian Railway).
+//!
+//! Owns the demo seeds and the example `network.toml` (`docs/examples/network.toml`, compiled
+//! in). **The seeds are public and for demos and tests only**: a key made from them protects
+//! nothing. Real nodes use `tmtm init` without `--seed`.
+
+use crate::roster::{Network, RosterError};
+
+/// One organisation of the demo network.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoOrg {
+    /// Short label (the original's participant label).
+    pub label: &'static str,
+    /// Organisation name.
+    pub organization: &'static str,
+    /// Public demo seed (32 ASCII bytes). Never use for a real node.
+    pub seed: &'static [u8; 32],
+    /// Loopback port of its node in the demo (`http://127.0.0.1:<port>/agent`).
+    pub port: u16,
+    /// Expected days from the previous hop (`None` for the start).
+    pub days: Option<u32>,
+    /// Logo file name.
+    pub logo: &'static str,
+}
+
+/// The five organisations in route order, with the leg durations of the original
+/// deployment (KTZ Express → Aktau 5 days, → Baku 3, → Azerbaijan Railways 1, → Georgia 2).
+pub const TMTM_DEMO: [DemoOrg; 5] = [
+    DemoOrg {
+        label: "DKR",
+        organization: "KTZ Express",
+        seed: b"tmtm-demo-only-ktz-express-00001",
+        port: 9101,
+        days: None,
+        logo: "ktz-express.png",
+    },
+    DemoOrg {
+        label: "Solvo.tos - PORT AKTAU",
+        organization: "Port Aktau",
+        seed: b"tmtm-demo-only-port-aktau-000001",
+        port: 9102,
+        days: Some(5),
+        logo: "port-aktau.png",
+    },
+    DemoOrg {
+        label: "PMIS - PORT OF BAKU",
+        organization: "Port of Baku",
+        seed: b"tmtm-demo-only-port-of-baku-0001",
+        port: 9103,
+        days: Some(3),
+        logo: "port-of-baku.png",
+    },
+    DemoOrg {
+        label: "ADI Smart",
+        organization: "Azerbaijan Railways",
+        seed: b"tmtm-demo-only-azerbaijan-rw-001",
+        port: 9104,
+        days: Some(1),
+        logo: "azerbaijan-railways.png",
+    },
+    DemoOrg {
+        label: "GR Logistics & Terminals",
+        organization: "Georgian Railway",
+        seed: b"tmtm-demo-only-georgian-rw-00001",
+        port: 9105,
+        days: Some(2),
+        logo: "georgian-railway.png",
+    },
+];
+
+/// The example network file, as shipped in `docs/examples/network.toml`.
+pub const EXAMPLE_NETWORK_TOML: &str = include_str!("../../../docs/examples/network.toml");
+
+/// The example network, parsed and validated.
+pub fn example_network() -> Result<Network, RosterError> {
+    Network::parse(EXAMPLE_NETWORK_TOML, "docs/examples/network.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tmtm_wire::keys::KeyPair;
+
+    #[test]
+    fn example_network_is_the_demo_orgs_in_route_order() {
+        let net = example_network().unwrap();
+        assert_eq!(net.participants().len(), TMTM_DEMO.len());
+        assert_eq!(net.route().len(), TMTM_DEMO.len());
+        assert_eq!(net.consensus_members().len(), TMTM_DEMO.len());
+        for (i, org) in TMTM_DEMO.iter().enumerate() {
+            let keys = KeyPair::from_seed(org.seed);
+            let p = net
+                .participant(&keys.did())
+                .expect("participant for demo seed");
+            assert_eq!(p.verkey, keys.verkey(), "{}", org.organization);
+            assert_eq!(p.organization, org.organization);
+            assert_eq!(p.label, org.label);
+            assert_eq!(p.logo.as_deref(), Some(org.logo));
+            assert_eq!(
+                p.endpoint.as_str(),
+                format!("http://127.0.0.1:{}/agent", org.port)
+            );
+            assert_eq!(net.route()[i].did, keys.did());
+            assert_eq!(net.route()[i].days, org.days);
+            assert!(net.is_consensus_member(&keys.did()));
+        }
+        assert_eq!(net.dialect(), crate::roster::ConsensusDialect::V1_0_25);
+    }
+
+    #[test]
+    fn example_file_names_each_seed() {
+        for org in TMTM_DEMO {
+            let seed = std::str::from_utf8(org.seed).unwrap();
+            assert!(
+                EXAMPLE_NETWORK_TOML.contains(&format!("# seed \"{seed}\"")),
+                "{seed}"
+            );
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! `tmtm-node`: the runtime of one TMTM node (see the project's `ARCHITECTURE.md`).
+//!
+//! So far it owns the node's identity and configuration:
+//! - [`keystore`]: the encrypted key store (`tmtm init`, `tmtm identity show`);
+//! - [`identity`]: `--seed`, the participant card, and the `init` / `open` operations;
+//! - [`roster`]: the network file `network.toml` (participants, consensus membership, route);
+//! - [`config`]: the node configuration `tmtm.toml` layered with `TMTM_*` variables and flags;
+//! - [`demo`]: the built-in five-organisation example network and its demo-only seeds;
+//! - [`secret`]: redacting wrappers for secrets; [`endpoint`]: validated HTTP(S) URLs;
+//! - [`fsio`]: private, atomic file writes;
+//! - [`transport`]: DIDComm v1 over HTTP — inbound endpoint, durable outbox worker, trust ping;
+//! - [`storage`]: SQLite/PostgreSQL (sqlx) — microledgers, consensus rounds, outbox, API mirror.
+//!
+//! The API comes later. Operator documentation: `docs/CONFIGURATION.md`.
+
+pub mod config;
+pub mod demo;
+pub mod endpoint;
+pub mod fsio;
+pub mod identity;
+pub mod keystore;
+pub mod ports;
+pub mod roster;
+pub mod secret;
