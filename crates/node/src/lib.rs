@@ -22,3 +22,5 @@ pub mod keystore;
 pub mod ports;
 pub mod roster;
 pub mod secret;
+pub mod storage;
+pub mod transport;

@@ -1,0 +1,121 @@
+//! The node's durable storage over sqlx: SQLite (the embedded default, a file in the data
+//! directory) or PostgreSQL (`DATABASE_URL=postgres://…`). It owns the microledgers
+//! (transactions and perfect-subtree hashes), the consensus rounds in progress, the outbox,
+//! the inbound de-duplication record, and the API's view of all of it (the ledger tables *are*
+//! the mirror the API reads: there is no second copy to drift).
+//!
+//! * [`Database`]: a pool over one backend; [`connect`](Database::connect) runs migrations.
+//! * [`Tx`] (`tx.rs`, `ledger_write.rs`, `rounds.rs`): the unit of work. Every effect of one
+//!   consensus step — a ledger batch, round state, outbox entries, the inbound `@id` — goes into
+//!   one database transaction; dropping a `Tx` without [`Tx::commit`] rolls all of it back.
+//! * [`LoadedLedger`] (`loaded.rs`): the synchronous [`tmtm_microledger::LedgerStore`] over
+//!   rows fetched up front; `reads.rs`: paged reads for the API; `outbox.rs`: the
+//!   [`crate::ports::OutboxStore`] and [`crate::ports::InboxDedup`] implementations.
+//!
+//! # Decisions
+//!
+//! * **An enum of native pools, not `sqlx::Any`.** Typed connect options (WAL, `synchronous`,
+//!   busy timeout; a PostgreSQL `search_path`), no runtime type mapping, and room for
+//!   PostgreSQL-only features later (advisory locks, LISTEN/NOTIFY). The SQL itself is shared:
+//!   both drivers accept `$N` placeholders, `ON CONFLICT` and `RETURNING`, so each query is
+//!   written once and the `on_pool!`/`on_tx!` macros compile it for both backends. Only the
+//!   migrations differ (`migrations/sqlite`, `migrations/postgres`: `BLOB`/`BYTEA`, identity
+//!   columns), kept in step and checked by a test.
+//! * **SQLite: WAL with `synchronous=FULL`.** With `NORMAL`, a WAL commit survives a process
+//!   crash but may roll back after a power loss; a participant that voted or reported "done"
+//!   must never lose that commit (a lost commit is a fork). FULL costs one fsync per commit
+//!   (~2,400 commits/s on this machine's disk, `anchors.md` §B.3), well above the target of
+//!   300 txns/s. Write transactions start with `BEGIN IMMEDIATE` so two writers queue on the
+//!   busy timeout instead of failing when a read lock cannot be upgraded.
+//! * **Two writers on one ledger are safe**: a batch updates the ledger row only `WHERE size =
+//!   expected_size` (PostgreSQL re-checks that after waiting for the other writer's row lock),
+//!   so the loser gets [`StorageError::Conflict`] and its whole `Tx` is discarded. The primary
+//!   keys of transactions and subtree hashes catch the same race a second time.
+//! * **Ledger loading.** The microledger crate is synchronous, sqlx is async: rows are fetched
+//!   first, then handed to [`LoadedLedger`], whose `apply` only updates memory (the node
+//!   applies the same batch inside its `Tx`). [`Database::load_ledger`] reads everything
+//!   (container ledgers hold tens to hundreds of transactions);
+//!   [`Database::load_ledger_head`] reads O(log n) rows, enough to append and commit to a
+//!   ledger of any size; [`Database::read_ledger`] runs a read (proof, transaction) and fetches
+//!   exactly the rows it touches, so proofs on large ledgers cost O(log n) rows too.
+//! * **Times are Unix milliseconds given by the caller**, as in [`crate::ports`]; JSON is
+//!   stored as text (not JSONB) so key order survives; text containing U+0000 is refused on
+//!   both backends because PostgreSQL cannot store it.
+
+use sqlx::{PgPool, SqlitePool};
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled per backend.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match &$db.backend {
+            $crate::storage::Backend::Sqlite($pool) => $body,
+            $crate::storage::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+mod connect;
+mod error;
+mod ledger_write;
+mod loaded;
+mod outbox;
+mod reads;
+mod rounds;
+mod row;
+mod tx;
+
+pub use connect::StorageOptions;
+pub use error::StorageError;
+pub use loaded::LoadedLedger;
+pub use reads::{LedgerRecord, Page, TransactionRecord};
+pub use rounds::{RoundRecord, RoundRole, StoredRound};
+pub use tx::Tx;
+
+/// Which database a [`Database`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite (embedded, one file).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A connection pool over one backend. Cheap to clone (the pools are reference-counted).
+#[derive(Clone, Debug)]
+pub struct Database {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// The backend in use.
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Starts a unit of work (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        Tx::begin(self).await
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection of the pool and waits for them to finish.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}

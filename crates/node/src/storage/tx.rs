@@ -1,0 +1,139 @@
+//! [`Tx`]: one unit of work — a database transaction on either backend. The writes of one
+//! consensus step are methods on it (`ledger_write.rs`, `rounds.rs`, outbox and inbox here);
+//! they become visible together at [`Tx::commit`], or not at all.
+
+use sqlx::{Postgres, Sqlite};
+
+use super::error::check_text;
+use super::{Backend, Database, StorageError};
+use crate::ports::NewOutgoing;
+
+/// Runs `$body` with `$conn` bound to the transaction's connection (`&mut` to the backend's
+/// connection type); the body is compiled per backend. Use `&mut *$conn` as the executor.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::storage::tx::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::storage::tx::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// A unit of work. Dropping it without [`Tx::commit`] rolls everything back, so a crash or an
+/// error at any point leaves nothing half-written.
+///
+/// After any method returns an error the transaction must be dropped (on PostgreSQL a failed
+/// statement aborts the transaction anyway).
+///
+/// The recommended order for a ledger commit: `batch = ledger.prepare_commit(n)`,
+/// [`Tx::apply_ledger_batch`]`(&batch)`, the other effects, [`Tx::commit`]; then
+/// `ledger.commit(n)` on the in-memory [`super::LoadedLedger`] (it cannot conflict any more).
+pub struct Tx {
+    pub(crate) inner: TxInner,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.inner {
+            TxInner::Sqlite(_) => "sqlite",
+            TxInner::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Tx").field("backend", &backend).finish()
+    }
+}
+
+impl Tx {
+    pub(crate) async fn begin(db: &Database) -> Result<Tx, StorageError> {
+        let inner = match &db.backend {
+            // IMMEDIATE: take the write lock now, so a read-then-write cannot fail to upgrade.
+            Backend::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Makes every write of this unit durable (on SQLite: fsynced, `synchronous=FULL`).
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Discards every write of this unit (dropping the `Tx` does the same, lazily).
+    pub async fn rollback(self) -> Result<(), StorageError> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Puts messages in the outbox as part of this unit; returns their ids in order.
+    pub async fn enqueue_outbox(
+        &mut self,
+        messages: &[NewOutgoing],
+    ) -> Result<Vec<i64>, StorageError> {
+        for m in messages {
+            check_text("recipient DID", &m.recipient_did)?;
+            check_text("endpoint", &m.endpoint)?;
+        }
+        let mut ids = Vec::with_capacity(messages.len());
+        on_tx!(self, |conn| {
+            for m in messages {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
+                     next_attempt_at_ms, expires_at_ms) VALUES ($1, $2, $3, 0, $4, $5) \
+                     RETURNING id",
+                )
+                .bind(&m.recipient_did)
+                .bind(&m.endpoint)
+                .bind(&m.body)
+                .bind(m.not_before_ms)
+                .bind(m.expires_at_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                ids.push(id);
+            }
+        });
+        Ok(ids)
+    }
+
+    /// Records an inbound `(sender_verkey, message_id)` as part of this unit, so that the
+    /// message's effects and its de-duplication record commit together. `true` if new.
+    pub async fn first_seen(
+        &mut self,
+        sender_verkey: &str,
+        message_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        check_text("sender verkey", sender_verkey)?;
+        check_text("message id", message_id)?;
+        let inserted = on_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms) \
+                 VALUES ($1, $2, $3) ON CONFLICT (sender_verkey, message_id) DO NOTHING",
+            )
+            .bind(sender_verkey)
+            .bind(message_id)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+}

@@ -1,0 +1,137 @@
+//! Outgoing messages: [`Transport::send`] packs a message authcrypt from our key to the
+//! recipient's verkey (§2.3; plaintext = PyJSON, §2.5) and stores the envelope in the outbox
+//! — durable before any network attempt — then wakes the worker. [`post`] is the single
+//! HTTP attempt shared by the worker, the ping sender and the ping responder.
+
+use std::time::Duration;
+
+use rand_core::OsRng;
+use tmtm_wire::envelope;
+use tmtm_wire::message::Message;
+
+use super::{lock, ms, now_ms, Inner, Peer, SendError, Transport};
+use crate::ports::{InboxDedup, NewOutgoing, OutboxStore};
+
+/// The content type of DIDComm v1 envelopes on the wire (§2.5).
+pub const CONTENT_TYPE: &str = "application/ssi-agent-wire";
+
+impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
+    /// Queues `message` for `to` with the configured time to live; returns the outbox id.
+    pub async fn send(&self, to: &Peer, message: &Message) -> Result<i64, SendError> {
+        self.send_with_ttl(to, message, self.inner.config.message_ttl)
+            .await
+    }
+
+    /// Queues `message` for `to`; it expires `ttl` from now if still undelivered.
+    pub async fn send_with_ttl(
+        &self,
+        to: &Peer,
+        message: &Message,
+        ttl: Duration,
+    ) -> Result<i64, SendError> {
+        let body = pack_for(&self.inner, to, message)?;
+        let now = now_ms();
+        let recipient_did = to.did.as_str().to_owned();
+        // Keep per-peer order: while the peer's oldest message waits for a retry, a new one
+        // must not become due before it.
+        let not_before_ms = lock(&self.inner.blocked)
+            .get(&recipient_did)
+            .map_or(now, |b| b.next_ms.max(now));
+        let new = NewOutgoing {
+            recipient_did,
+            endpoint: to.endpoint.clone(),
+            body,
+            expires_at_ms: now.saturating_add(ms(ttl)),
+            not_before_ms,
+        };
+        let ids = self.inner.outbox.enqueue(vec![new]).await?;
+        let id = ids.first().copied().unwrap_or_default();
+        tracing::debug!(
+            to = %to.did,
+            r#type = message.type_str(),
+            id = message.id().unwrap_or(""),
+            outbox_id = id,
+            "queued"
+        );
+        self.inner.wake.notify_one();
+        Ok(id)
+    }
+}
+
+/// Packs `message` authcrypt from our key to `to`'s verkey.
+pub(crate) fn pack_for<O, D>(
+    inner: &Inner<O, D>,
+    to: &Peer,
+    message: &Message,
+) -> Result<Vec<u8>, SendError> {
+    let plaintext = message.to_python_json()?;
+    let body = envelope::pack(
+        plaintext.as_bytes(),
+        Some(&inner.keys),
+        &[to.verkey],
+        &mut OsRng,
+    )?;
+    Ok(body)
+}
+
+/// Why one POST did not deliver.
+#[derive(Debug)]
+pub(crate) enum PostError {
+    /// No HTTP answer (connect failure, timeout, …).
+    Unreachable(String),
+    /// An HTTP answer other than 200/202.
+    Status(u16),
+}
+
+impl std::fmt::Display for PostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PostError::Unreachable(e) => write!(f, "unreachable: {e}"),
+            PostError::Status(s) => write!(f, "HTTP {s}"),
+        }
+    }
+}
+
+/// One POST of an envelope; 200 and 202 mean delivered (§2.5). `timeout` overrides the
+/// client's request timeout when given.
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    endpoint: &str,
+    body: Vec<u8>,
+    timeout: Option<Duration>,
+) -> Result<(), PostError> {
+    let mut request = http
+        .post(endpoint)
+        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .body(body);
+    if let Some(t) = timeout {
+        request = request.timeout(t);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| PostError::Unreachable(describe(&e)))?;
+    match response.status().as_u16() {
+        200 | 202 => Ok(()),
+        other => Err(PostError::Status(other)),
+    }
+}
+
+/// A short, body-free description of a reqwest error (with its causes).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else {
+        "request"
+    };
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,290 @@
+//! The outbox worker: a tokio task that delivers what [`Transport::send`] stored.
+//!
+//! Each pass: drop expired entries, fetch the due ones (oldest first), and start at most one
+//! delivery per recipient — its oldest due entry — up to `max_parallel` deliveries at once.
+//! Delivered (HTTP 200/202) → removed. Failed → `retry_later` with [`Backoff`] and the peer
+//! is *blocked* until then: its newer entries that the worker has seen are pushed back to the
+//! same moment, and `send` enqueues new ones no earlier, so a peer's messages never overtake
+//! each other (a later entry with the same due time comes out after, by id). Retries go on
+//! until `expires_at_ms`; then `expire` drops the entry.
+//!
+//! State is in the store: a restarted worker picks up where the last one stopped. (One gap
+//! the port cannot close: the blocked set is in memory, so right after a restart a message
+//! queued to a peer whose older messages are still waiting for their retry time may be sent
+//! before them, once.) The worker wakes on `send`, on a finished delivery, at the earliest
+//! blocked peer's retry time, and at least every `poll_interval`. On cancellation it starts
+//! nothing new, waits for the deliveries in flight (bounded by the request timeout), records
+//! their outcome, and returns.
+//!
+//! [`Backoff`]: super::Backoff
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_core::{OsRng, RngCore};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::outbound::post;
+use super::{lock, ms, now_ms, Blocked, Inner, Transport};
+use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
+
+type Outcome = (OutboxEntry, Result<(), String>);
+
+impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
+    /// Starts the outbox worker; it stops when `cancel` is cancelled.
+    pub fn spawn_worker(&self, cancel: CancellationToken) -> JoinHandle<()> {
+        let worker = Worker {
+            inner: Arc::clone(&self.inner),
+            in_flight: JoinSet::new(),
+            busy: HashSet::new(),
+            followers: HashMap::new(),
+            tasks: HashMap::new(),
+            last_prune: None,
+        };
+        tokio::spawn(worker.run(cancel))
+    }
+}
+
+struct Worker<O, D> {
+    inner: Arc<Inner<O, D>>,
+    in_flight: JoinSet<Outcome>,
+    /// Recipients with a delivery in flight.
+    busy: HashSet<String>,
+    /// Per recipient: the newer due entries seen when its head was started (id, attempts).
+    followers: HashMap<String, Vec<(i64, u32)>>,
+    /// Delivery task → its recipient (to free the peer if the task dies).
+    tasks: HashMap<tokio::task::Id, String>,
+    last_prune: Option<Instant>,
+}
+
+impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
+    async fn run(mut self, cancel: CancellationToken) {
+        tracing::debug!("outbox worker started");
+        loop {
+            if cancel.is_cancelled() {
+                break;
+            }
+            self.pass().await;
+            let sleep = self.sleep_time();
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = self.inner.wake.notified() => {}
+                Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+                    self.finish(done).await;
+                }
+                () = tokio::time::sleep(sleep) => {}
+            }
+        }
+        while let Some(done) = self.in_flight.join_next_with_id().await {
+            self.finish(done).await;
+        }
+        tracing::debug!("outbox worker stopped");
+    }
+
+    /// One pass: expire, prune de-dup records when due, start deliveries.
+    async fn pass(&mut self) {
+        let now = now_ms();
+        match self.inner.outbox.expire(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(count = n, "outbox entries expired undelivered"),
+            Err(e) => tracing::warn!(error = %e, "outbox expire failed"),
+        }
+        self.prune_dedup(now).await;
+        if self.in_flight.len() >= self.inner.config.max_parallel {
+            return;
+        }
+        let due = match self
+            .inner
+            .outbox
+            .due(now, self.inner.config.due_batch)
+            .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox due failed");
+                return;
+            }
+        };
+        for (recipient, group) in group_by_recipient(due) {
+            if self.busy.contains(&recipient) {
+                continue;
+            }
+            if self.held_back(&recipient, &group, now).await {
+                continue;
+            }
+            if self.in_flight.len() >= self.inner.config.max_parallel {
+                break;
+            }
+            self.start(recipient, group);
+        }
+    }
+
+    /// True (after pushing the group back) when an older entry of this peer is waiting
+    /// for its retry time; clears a stale block otherwise.
+    async fn held_back(&mut self, recipient: &str, group: &[OutboxEntry], now: i64) -> bool {
+        let block = lock(&self.inner.blocked).get(recipient).copied();
+        let Some(block) = block else { return false };
+        let head_id = group.first().map_or(i64::MAX, |e| e.id);
+        if block.next_ms <= now || block.head_id >= head_id {
+            // The blocking entry is due again (so it heads this group), delivered or expired.
+            lock(&self.inner.blocked).remove(recipient);
+            return false;
+        }
+        let note = format!("queued behind outbox entry {}", block.head_id);
+        for e in group {
+            if let Err(err) = self
+                .inner
+                .outbox
+                .retry_later(e.id, e.attempts, block.next_ms, &note)
+                .await
+            {
+                tracing::warn!(error = %err, "outbox retry_later failed");
+            }
+        }
+        true
+    }
+
+    fn start(&mut self, recipient: String, mut group: Vec<OutboxEntry>) {
+        if group.is_empty() {
+            return;
+        }
+        let head = group.remove(0);
+        self.followers.insert(
+            recipient.clone(),
+            group.iter().map(|e| (e.id, e.attempts)).collect(),
+        );
+        let http = self.inner.http.clone();
+        let handle = self.in_flight.spawn(async move {
+            let result = post(&http, &head.endpoint, head.body.clone(), None)
+                .await
+                .map_err(|e| e.to_string());
+            (head, result)
+        });
+        self.tasks.insert(handle.id(), recipient.clone());
+        self.busy.insert(recipient);
+    }
+
+    async fn finish(&mut self, done: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>) {
+        let (entry, result) = match done {
+            Ok((id, outcome)) => {
+                self.tasks.remove(&id);
+                outcome
+            }
+            Err(e) => {
+                // A delivery task panicked or was aborted; the entry stays in the store and
+                // is retried on a later pass.
+                tracing::error!(error = %e, "outbox delivery task failed");
+                if let Some(recipient) = self.tasks.remove(&e.id()) {
+                    self.busy.remove(&recipient);
+                    self.followers.remove(&recipient);
+                }
+                return;
+            }
+        };
+        self.busy.remove(&entry.recipient_did);
+        let followers = self
+            .followers
+            .remove(&entry.recipient_did)
+            .unwrap_or_default();
+        match result {
+            Ok(()) => {
+                lock(&self.inner.blocked).remove(&entry.recipient_did);
+                if let Err(e) = self.inner.outbox.delivered(entry.id).await {
+                    tracing::warn!(error = %e, outbox_id = entry.id, "outbox delivered failed");
+                }
+                tracing::debug!(to = %entry.recipient_did, outbox_id = entry.id, "delivered");
+            }
+            Err(error) => self.failed(entry, followers, &error).await,
+        }
+    }
+
+    async fn failed(&mut self, entry: OutboxEntry, followers: Vec<(i64, u32)>, error: &str) {
+        let attempts = entry.attempts.saturating_add(1);
+        let delay = self.inner.config.backoff.delay(attempts, OsRng.next_u32());
+        let next_ms = now_ms().saturating_add(ms(delay));
+        lock(&self.inner.blocked).insert(
+            entry.recipient_did.clone(),
+            Blocked {
+                head_id: entry.id,
+                next_ms,
+            },
+        );
+        let store = &self.inner.outbox;
+        if let Err(e) = store.retry_later(entry.id, attempts, next_ms, error).await {
+            tracing::warn!(error = %e, outbox_id = entry.id, "outbox retry_later failed");
+        }
+        let note = format!("queued behind outbox entry {}", entry.id);
+        for (id, their_attempts) in followers {
+            if let Err(e) = store.retry_later(id, their_attempts, next_ms, &note).await {
+                tracing::warn!(error = %e, outbox_id = id, "outbox retry_later failed");
+            }
+        }
+        let expires = next_ms > entry.expires_at_ms;
+        tracing::info!(
+            to = %entry.recipient_did,
+            outbox_id = entry.id,
+            attempts,
+            retry_in_ms = ms(delay),
+            will_expire = expires,
+            error,
+            "delivery failed"
+        );
+    }
+
+    async fn prune_dedup(&mut self, now: i64) {
+        let interval = self.inner.config.dedup_prune_interval;
+        if self.last_prune.is_some_and(|t| t.elapsed() < interval) {
+            return;
+        }
+        self.last_prune = Some(Instant::now());
+        let before = now.saturating_sub(ms(self.inner.config.dedup_retention));
+        match self.inner.dedup.prune(before).await {
+            Ok(n) => tracing::debug!(count = n, "de-dup records pruned"),
+            Err(e) => tracing::warn!(error = %e, "de-dup prune failed"),
+        }
+    }
+
+    /// Until the earliest blocked peer's retry time, at most `poll_interval`.
+    fn sleep_time(&self) -> Duration {
+        let poll = self.inner.config.poll_interval;
+        let now = now_ms();
+        let earliest = lock(&self.inner.blocked)
+            .values()
+            .map(|b| b.next_ms)
+            .filter(|&t| t > now)
+            .min();
+        match earliest {
+            Some(t) => {
+                let wait = u64::try_from(t - now).unwrap_or(0).saturating_add(1);
+                Duration::from_millis(wait).min(poll)
+            }
+            None => poll,
+        }
+    }
+}
+
+/// Groups due entries by recipient, keeping the store's order within and across groups.
+fn group_by_recipient(due: Vec<OutboxEntry>) -> Vec<(String, Vec<OutboxEntry>)> {
+    let mut groups: Vec<(String, Vec<OutboxEntry>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for e in due {
+        match index.get(&e.recipient_did) {
+            Some(&i) => {
+                if let Some(g) = groups.get_mut(i) {
+                    g.1.push(e);
+                }
+            }
+            None => {
+                index.insert(e.recipient_did.clone(), groups.len());
+                groups.push((e.recipient_did.clone(), vec![e]));
+            }
+        }
+    }
+    for (_, g) in &mut groups {
+        g.sort_by_key(|e| e.id);
+    }
+    groups
+}

@@ -1,0 +1,110 @@
+//! Cases for the durable outbox and the inbound de-duplication record.
+
+use tmtm_node::ports::{InboxDedup, NewOutgoing, OutboxStore};
+
+use crate::support::Target;
+
+fn message(tag: &str, not_before_ms: i64, expires_at_ms: i64) -> NewOutgoing {
+    NewOutgoing {
+        recipient_did: format!("did:sov:{tag}"),
+        endpoint: format!("https://{tag}.example/agent?x=<y>&z='1'"),
+        body: [tag.as_bytes(), &[0x00, 0xff, 0xfe, 0x80]].concat(),
+        expires_at_ms,
+        not_before_ms,
+    }
+}
+
+pub async fn outbox_lifecycle(t: Target) {
+    let db = &t.db;
+    assert!(db.enqueue(Vec::new()).await.unwrap().is_empty());
+    let input = vec![
+        message("a", 100, 1000),
+        message("b", 50, 1000),
+        message("c", 500, 2000),
+    ];
+    let ids = db.enqueue(input.clone()).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+    assert_eq!(db.depth().await.unwrap(), 3);
+
+    let due = db.due(100, 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [ids[0], ids[1]],
+        "oldest first"
+    );
+    let a = &due[0];
+    assert_eq!(
+        (
+            &a.recipient_did,
+            &a.endpoint,
+            &a.body,
+            a.attempts,
+            a.next_attempt_at_ms,
+            a.expires_at_ms
+        ),
+        (
+            &input[0].recipient_did,
+            &input[0].endpoint,
+            &input[0].body,
+            0,
+            100,
+            1000
+        )
+    );
+    assert_eq!(db.due(100, 1).await.unwrap().len(), 1);
+    assert!(db.due(49, 10).await.unwrap().is_empty());
+
+    db.retry_later(ids[0], 1, 600, "connection refused\0 — <html>")
+        .await
+        .unwrap();
+    let due: Vec<i64> = db
+        .due(100, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(due, [ids[1]]);
+    let due = db.due(600, 10).await.unwrap();
+    assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+    assert_eq!((due[0].attempts, due[0].next_attempt_at_ms), (1, 600));
+
+    db.delivered(ids[1]).await.unwrap();
+    db.delivered(ids[1]).await.unwrap();
+    assert_eq!(db.depth().await.unwrap(), 2);
+
+    // At 1500, `a` (expires 1000) is no longer due and is dropped by expire.
+    let due: Vec<i64> = db
+        .due(1500, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(due, [ids[2]]);
+    assert_eq!(db.expire(1500).await.unwrap(), 1);
+    assert_eq!(db.expire(1500).await.unwrap(), 0);
+    assert_eq!(db.depth().await.unwrap(), 1);
+    // Ids are never reused.
+    let next = db.enqueue(vec![message("d", 0, 5000)]).await.unwrap();
+    assert!(next[0] > ids[2]);
+}
+
+pub async fn inbox_dedup(t: Target) {
+    let db = &t.db;
+    assert!(db.first_seen("vk1", "m1", 100).await.unwrap());
+    assert!(!db.first_seen("vk1", "m1", 101).await.unwrap());
+    assert!(db.first_seen("vk2", "m1", 100).await.unwrap(), "per sender");
+    assert!(db.first_seen("vk1", "m2", 200).await.unwrap());
+    assert_eq!(db.prune(150).await.unwrap(), 2);
+    assert_eq!(db.prune(150).await.unwrap(), 0);
+    assert!(
+        db.first_seen("vk1", "m1", 300).await.unwrap(),
+        "forgotten by prune"
+    );
+    assert!(
+        !db.first_seen("vk1", "m2", 300).await.unwrap(),
+        "kept by prune"
+    );
+}
