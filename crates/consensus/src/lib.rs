@@ -12,6 +12,7 @@ pub mod participant;
 pub mod problem;
 pub mod round;
 pub mod sig;
+mod staging;
 
 pub use dialect::{Dialect, Flow};
 pub use engine::{Command, Config, Engine, Event, Role, StartFlow, StartRequest};

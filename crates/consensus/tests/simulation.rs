@@ -92,6 +92,18 @@ fn run(seed: u64) -> Result<(usize, usize), String> {
             return Err(format!("termination: node {i} has rounds left at the end"));
         }
     }
+    // bounded memory: once the retention has passed, every used thread id is forgotten
+    let later = w.now + tmtm_consensus::engine::retention_ms(TTL_SEC) + 1;
+    w.now = later;
+    for i in 0..n {
+        w.deliver(i, tmtm_consensus::Event::Timer);
+        let kept = w.nodes[i].engine.remembered_threads();
+        if kept != 0 {
+            return Err(format!(
+                "retention: node {i} still remembers {kept} thread ids"
+            ));
+        }
+    }
     if std::env::var("TMTM_SIM_DEBUG").is_ok() {
         for (t, r) in &w.rounds {
             let res: Vec<String> = w

@@ -11,7 +11,6 @@ use crate::engine::{StartFlow, StartRequest};
 use crate::problem::ProblemReport;
 use crate::round::{Core, Env, Status};
 
-pub(crate) use commit::discard_staged;
 pub use commit::ActorCommit;
 pub use create::ActorCreate;
 

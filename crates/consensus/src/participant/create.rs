@@ -93,14 +93,15 @@ impl ParticipantCreate {
                 return Err(rna("Stage-1: the actor's signature is invalid"));
             }
         }
+        // The lock first (§6.3): a ledger another round is creating is reported as locked.
+        if let Some(report) = busy(std::slice::from_ref(&name)) {
+            return Err(report);
+        }
         if env.ledgers.exists(&name) {
             // Never overwrite or delete an existing ledger (the SDK deletes it, §9.6).
             return Err(rna(format!(
                 "Stage-1: Ledger with name {name} already exists"
             )));
-        }
-        if let Some(report) = busy(std::slice::from_ref(&name)) {
-            return Err(report);
         }
         let mut txns = Vec::with_capacity(genesis.len());
         for t in genesis {

@@ -1,13 +1,13 @@
-//! The simulated world: N nodes, a lossy/duplicating/reordering network, timers, crashes and
-//! restarts (engine reloaded from its persisted JSON, uncommitted ledger data dropped), and
-//! byzantine participants that corrupt their outgoing messages.
+//! The simulated world: N nodes, their commands, timers, crashes and restarts (engine reloaded
+//! from its persisted JSON, uncommitted ledger data dropped) and the event loop. The lossy,
+//! duplicating, reordering network is in `network`, byzantine corruption in `byzantine`, the
+//! per-step and end-of-run invariants in `checks`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 use tmtm_consensus::{
-    Command, Config, Dialect, Engine, Event, LedgerAccess, MemoryLedgers, Role, StartFlow,
-    StartRequest,
+    Command, Config, Dialect, Engine, Event, MemoryLedgers, Role, StartFlow, StartRequest,
 };
 use tmtm_microledger::Transaction;
 use tmtm_wire::keys::{Did, KeyPair, Verkey};
@@ -31,12 +31,12 @@ pub struct Node {
     pub saved_sigs: Vec<Value>,
 }
 
-struct Packet {
-    at: u64,
-    seq: u64,
-    from: usize,
-    to: usize,
-    msg: Value,
+pub(super) struct Packet {
+    pub(super) at: u64,
+    pub(super) seq: u64,
+    pub(super) from: usize,
+    pub(super) to: usize,
+    pub(super) msg: Value,
 }
 
 pub struct Faults {
@@ -51,8 +51,8 @@ pub struct World {
     pub rng: Rng,
     pub now: u64,
     pub nodes: Vec<Node>,
-    queue: Vec<Packet>,
-    seq: u64,
+    pub(super) queue: Vec<Packet>,
+    pub(super) seq: u64,
     pub faults: Faults,
     pub oracle: Oracle,
     /// thid -> (actor index, flow is create, ledger names)
@@ -63,7 +63,7 @@ pub struct World {
     pub starts: Vec<(u64, usize, StartFlow)>,
 }
 
-fn thid_of(m: &Value) -> String {
+pub(super) fn thid_of(m: &Value) -> String {
     m.get("~thread")
         .and_then(|t| t.get("thid"))
         .and_then(Value::as_str)
@@ -88,8 +88,11 @@ impl World {
         } else {
             Dialect::V1_0_25
         };
+        // max_ttl = the rounds' ttl, so that used thread ids are forgotten (after 2 ttl) within
+        // a run and the retention is exercised.
         let config = Config {
             dialect,
+            max_ttl_sec: TTL_SEC,
             tolerate_v1_precommit_echo: false,
             ..Config::default()
         };
@@ -202,95 +205,6 @@ impl World {
             }
             Command::Lock { .. } | Command::Unlock { .. } | Command::Progress { .. } => {}
         }
-    }
-
-    fn enqueue(&mut self, from: usize, to: usize, msg: Value) {
-        let thid = thid_of(&msg);
-        if self.rng.chance(self.faults.drop) {
-            self.tainted.insert((thid, to));
-            return;
-        }
-        let copies = if self.rng.chance(self.faults.dup) {
-            2
-        } else {
-            1
-        };
-        for _ in 0..copies {
-            let at = self.now + 1 + self.rng.below(self.faults.max_delay);
-            self.seq += 1;
-            self.queue.push(Packet {
-                at,
-                seq: self.seq,
-                from,
-                to,
-                msg: msg.clone(),
-            });
-        }
-    }
-
-    /// Byzantine corruption of an outgoing message.
-    fn mutate(&mut self, i: usize, mut msg: Value) -> Value {
-        let Some(m) = msg.as_object_mut() else {
-            return msg;
-        };
-        match self.rng.below(5) {
-            0 => {
-                if m.contains_key("hash") {
-                    m.insert(
-                        "hash".into(),
-                        json!(format!("{:032x}", self.rng.next_u64())),
-                    );
-                }
-            }
-            1 => {
-                // forged: claim another participant's key as signer
-                let other = self.nodes[(i + 1) % self.nodes.len()]
-                    .keys
-                    .verkey()
-                    .to_base58();
-                for k in ["hash~sig"] {
-                    if let Some(s) = m.get_mut(k).and_then(Value::as_object_mut) {
-                        s.insert("signer".into(), json!(other));
-                    }
-                }
-                if let Some(c) = m.get_mut("commits").and_then(Value::as_array_mut) {
-                    for s in c.iter_mut().filter_map(Value::as_object_mut) {
-                        s.insert("signer".into(), json!(other));
-                    }
-                }
-            }
-            2 => {
-                // replay a signature saved from an earlier message
-                if let Some(s) = m.get("hash~sig").cloned() {
-                    if let Some(old) = self.nodes[i].saved_sigs.first().cloned() {
-                        m.insert("hash~sig".into(), old);
-                    }
-                    self.nodes[i].saved_sigs.push(s);
-                }
-            }
-            3 => {
-                // message for another thread
-                let other = self
-                    .rounds
-                    .keys()
-                    .nth(self.rng.below(self.rounds.len() as u64 + 1) as usize)
-                    .cloned();
-                if let (Some(t), Some(th)) =
-                    (other, m.get_mut("~thread").and_then(Value::as_object_mut))
-                {
-                    th.insert("thid".into(), json!(t));
-                }
-            }
-            _ => {
-                // wrong participant set
-                let mut p: Vec<Value> = self.dids().iter().map(|d| json!(d.as_str())).collect();
-                p.truncate(1);
-                if m.contains_key("participants") {
-                    m.insert("participants".into(), json!(p));
-                }
-            }
-        }
-        msg
     }
 
     pub fn crash(&mut self, i: usize) {
@@ -420,70 +334,6 @@ impl World {
             self.deliver(i, Event::Timer);
         }
         true
-    }
-
-    /// Invariants after every step.
-    pub fn check_step(&mut self) -> Result<(), String> {
-        for i in 0..self.nodes.len() {
-            if !self.honest(i) {
-                continue;
-            }
-            let node = &self.nodes[i];
-            self.oracle
-                .check_ledgers(i, &node.ledgers, &node.confirmed)?;
-            if node.up {
-                for thid in node.engine.active_rounds() {
-                    let dl = node.engine.deadline_of(&thid).unwrap_or(0);
-                    if self.now > dl {
-                        return Err(format!(
-                            "termination: node {i} still in round {thid} after its deadline"
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// End-of-run checks: all-or-none per round. Returns the number of tolerated exceptions.
-    pub fn check_end(&self) -> Result<usize, String> {
-        let mut exceptions = 0;
-        for (thid, (actor, is_create, names)) in &self.rounds {
-            let actor_ok = self.nodes[*actor]
-                .results
-                .get(thid)
-                .copied()
-                .unwrap_or(false);
-            for (i, node) in self.nodes.iter().enumerate() {
-                if i == *actor || !self.honest(i) {
-                    continue;
-                }
-                let ok = node.results.get(thid).copied().unwrap_or(false);
-                if ok && !actor_ok {
-                    return Err(format!(
-                        "all-or-none: node {i} committed round {thid} the actor did not commit"
-                    ));
-                }
-                if actor_ok && !ok {
-                    if self.tainted.contains(&(thid.clone(), i)) {
-                        exceptions += 1;
-                    } else {
-                        return Err(format!("all-or-none: actor committed round {thid} but node {i} did not (no fault on its link)"));
-                    }
-                }
-                if *is_create
-                    && !ok
-                    && !node.confirmed.contains(&names[0])
-                    && node.ledgers.exists(&names[0])
-                {
-                    return Err(format!(
-                        "rollback: node {i} kept ledger {} of failed creation {thid}",
-                        names[0]
-                    ));
-                }
-            }
-        }
-        Ok(exceptions)
     }
 }
 

@@ -1,0 +1,92 @@
+//! The record of thread ids this node has taken part in, so that a replayed proposal of an old
+//! round is refused (§9.13), and its bounded retention.
+//!
+//! A thread id is kept while its round runs and for [`USED_THREAD_RETENTION_TTLS`] × the
+//! maximum time to live (`Config::max_ttl_sec`) after the round ended; then it is forgotten,
+//! so the record stays bounded by the rounds of that window.
+//!
+//! Why forgetting is safe: a replay of a proposal whose thread id was forgotten starts a fresh
+//! participant round, which can never commit anything by itself:
+//! * a commit or parallel proposal carries the hash of the actor's states after appending, which
+//!   covers the ledger's committed size and root. If the old round committed here, our ledger
+//!   has grown since, so the proposed state (1.0.25 / single-ledger: its committed size and root;
+//!   2.x parallel: the hash over our states after appending) no longer matches and the proposal
+//!   is refused before anything is signed, with nothing left staged;
+//! * a creation proposal names a ledger that, if the old round succeeded, exists: refused;
+//! * if the old round did not commit here, the replay stages and answers an actor that has no
+//!   round of that thread any more (actor rounds start only from a local `Start`): the actor drops
+//!   the answer, no `stage-commit` signed by every participant can follow, and the replayed round
+//!   times out and discards what it staged (creation: deletes the ledger it created). Its only
+//!   cost is holding the ledger lock for one time to live.
+//!
+//! Retention of twice the longest time to live covers every retransmission and duplicate the
+//! rounds themselves produce (they stop at their deadline, and a finished round's reply record
+//! lives about one time to live), so honest traffic never meets a forgotten thread id.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A finished round's thread id is remembered this many maximum times to live.
+pub const USED_THREAD_RETENTION_TTLS: u64 = 2;
+
+/// Thread id → time (ms) until which it is remembered (`u64::MAX` while its round runs).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct UsedThreads {
+    until: BTreeMap<String, u64>,
+}
+
+impl UsedThreads {
+    pub(crate) fn contains(&self, thid: &str) -> bool {
+        self.until.contains_key(thid)
+    }
+
+    /// A round of this thread starts: remember it until it is closed.
+    pub(crate) fn open(&mut self, thid: &str) {
+        self.until.insert(thid.to_string(), u64::MAX);
+    }
+
+    /// The round of this thread ended (or was refused) at `now_ms`: remember it for `retention_ms`.
+    pub(crate) fn close(&mut self, thid: &str, now_ms: u64, retention_ms: u64) {
+        self.until
+            .insert(thid.to_string(), now_ms.saturating_add(retention_ms));
+    }
+
+    /// Forget thread ids whose retention has passed.
+    pub(crate) fn prune(&mut self, now_ms: u64) {
+        self.until.retain(|_, until| *until > now_ms);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.until.len()
+    }
+}
+
+/// How long a finished round's thread id is remembered under a given maximum time to live.
+pub fn retention_ms(max_ttl_sec: u64) -> u64 {
+    max_ttl_sec
+        .saturating_mul(1000)
+        .saturating_mul(USED_THREAD_RETENTION_TTLS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_threads_are_kept_closed_ones_expire() {
+        let mut t = UsedThreads::default();
+        t.open("a");
+        t.open("b");
+        t.close("b", 1_000, 500);
+        t.prune(1_499);
+        assert!(t.contains("a") && t.contains("b"));
+        t.prune(1_500);
+        assert!(t.contains("a"));
+        assert!(!t.contains("b"));
+        t.prune(u64::MAX - 1);
+        assert!(t.contains("a"), "a running round is never forgotten");
+        assert_eq!(t.len(), 1);
+        assert_eq!(retention_ms(600), 1_200_000);
+    }
+}
