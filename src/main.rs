@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use tmtm_node::config::{CliOverrides, ConfigError, EnvMap, NodeConfig};
 use tmtm_node::identity::{self, IdentityError, InitOptions};
 use tmtm_node::roster::{Network, RosterError};
+use tmtm_node::serve::ServeError;
 
 /// TMTM node: a shared, tamper-evident log of shipping documents per cargo container.
 #[derive(Parser)]
@@ -37,6 +38,23 @@ enum Command {
     /// Inspect this node's identity.
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// Run the node: DIDComm endpoint, consensus, health checks (Ctrl-C/SIGTERM to stop).
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// File holding the wallet key (overrides TMTM_WALLET_KEY and wallet_key_file).
+    #[arg(long, value_name = "FILE")]
+    wallet_key_file: Option<PathBuf>,
+    /// This node's public base URL (overrides public_url / TMTM_PUBLIC_URL).
+    #[arg(long, visible_alias = "endpoint", value_name = "URL")]
+    public_url: Option<String>,
+    /// Network file (overrides network_file / TMTM_NETWORK_FILE).
+    #[arg(long, value_name = "FILE")]
+    network: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -116,6 +134,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<ConfigError>().is_some() || err.downcast_ref::<RosterError>().is_some() {
         return 2;
     }
+    if let Some(e) = err.downcast_ref::<ServeError>() {
+        return if e.is_usage() { 2 } else { 1 };
+    }
     match err.downcast_ref::<IdentityError>() {
         Some(e) if e.is_usage() => 2,
         _ => 1,
@@ -128,7 +149,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Identity(IdentityCommand::Show(args)) => identity_show(args),
         Command::Network(NetworkCommand::Show(args)) => network(args, false),
         Command::Network(NetworkCommand::Validate(args)) => network(args, true),
+        Command::Serve(args) => serve(args),
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = load_config(CliOverrides {
+        config_file: args.config.config.clone(),
+        data_dir: args.config.data_dir.clone(),
+        public_url: args.public_url.clone(),
+        wallet_key_file: args.wallet_key_file.clone(),
+        network_file: args.network.clone(),
+    })?;
+    init_logging();
+    tmtm_node::serve::run_until_signal(&config)?;
+    Ok(())
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn environment() -> EnvMap {

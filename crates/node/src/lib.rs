@@ -9,12 +9,15 @@
 //! - [`secret`]: redacting wrappers for secrets; [`endpoint`]: validated HTTP(S) URLs;
 //! - [`fsio`]: private, atomic file writes;
 //! - [`transport`]: DIDComm v1 over HTTP — inbound endpoint, durable outbox worker, trust ping;
-//! - [`storage`]: SQLite/PostgreSQL (sqlx) — microledgers, consensus rounds, outbox, API mirror.
+//! - [`storage`]: SQLite/PostgreSQL (sqlx) — microledgers, consensus rounds, outbox, API mirror;
+//! - [`driver`]: the consensus driver (engine + storage + transport, one transaction per step);
+//! - [`serve`]: `tmtm serve` — assembles and runs the node (DIDComm endpoint, health checks).
 //!
-//! The API comes later. Operator documentation: `docs/CONFIGURATION.md`.
+//! The REST/WebSocket API comes next. Operator documentation: `docs/CONFIGURATION.md`.
 
 pub mod config;
 pub mod demo;
+pub mod driver;
 pub mod endpoint;
 pub mod fsio;
 pub mod identity;
@@ -22,5 +25,6 @@ pub mod keystore;
 pub mod ports;
 pub mod roster;
 pub mod secret;
+pub mod serve;
 pub mod storage;
 pub mod transport;

@@ -128,6 +128,22 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// Deletes a ledger with its transactions and subtree hashes (a failed creation round
+    /// removes the ledger it created); `true` if it existed.
+    pub async fn delete_ledger(&mut self, name: &str) -> Result<bool, StorageError> {
+        check_text("ledger name", name)?;
+        let deleted = on_tx!(self, |conn| {
+            sqlx::query("DELETE FROM ledgers WHERE name = $1")
+                .bind(name)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+}
+
 /// The batch must continue the stored ledger: seqNos `expected+1..=meta.size` in order.
 /// (Duplicate subtree keys are caught by the primary key, as a conflict.)
 fn check_batch(batch: &WriteBatch) -> Result<(), StorageError> {

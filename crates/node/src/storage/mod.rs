@@ -55,6 +55,7 @@ macro_rules! on_pool {
 }
 
 mod connect;
+mod engine_state;
 mod error;
 mod ledger_write;
 mod loaded;

@@ -75,6 +75,12 @@ pub struct TransportConfig {
     pub dedup_retention: Duration,
     /// How often the worker prunes old de-duplication records (default 10 min).
     pub dedup_prune_interval: Duration,
+    /// Message names (the last segment of `@type`) whose duplicates are still handed to the
+    /// node instead of being dropped (default none). Needed for sirius-sdk 1.0.25 peers, which
+    /// answer stage 3 of the parallel commit by re-sending their `stage-pre-commit-parallel`
+    /// with the same `@id` (sirius-protocol.md §6.6.2); the consensus engine handles those
+    /// duplicates idempotently.
+    pub redeliver_duplicates: Vec<String>,
 }
 
 impl Default for TransportConfig {
@@ -92,6 +98,7 @@ impl Default for TransportConfig {
             poll_interval: Duration::from_secs(1),
             dedup_retention: Duration::from_secs(7 * 24 * 3600),
             dedup_prune_interval: Duration::from_secs(600),
+            redeliver_duplicates: Vec::new(),
         }
     }
 }

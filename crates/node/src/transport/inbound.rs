@@ -110,7 +110,7 @@ async fn pipeline<O: OutboxStore, D: InboxDedup>(
         .first_seen(&sender_verkey.to_base58(), &id, now_ms())
         .await
         .map_err(|e| InboundError::Unavailable(e.to_string()))?;
-    if !first {
+    if !first && !redeliver(&inner.config.redeliver_duplicates, &message) {
         tracing::debug!(from = %peer.did, r#type = message.type_str(), id = %id, "duplicate dropped");
         return Ok(());
     }
@@ -124,6 +124,12 @@ async fn pipeline<O: OutboxStore, D: InboxDedup>(
         None => ping::handle(inner, peer, &message),
     }
     Ok(())
+}
+
+/// Whether a duplicate of this message is still delivered (see
+/// [`super::TransportConfig::redeliver_duplicates`]).
+fn redeliver(names: &[String], message: &Message) -> bool {
+    !names.is_empty() && message.type_().is_ok_and(|t| names.contains(&t.name))
 }
 
 /// Anoncrypt carries no authenticated sender: only a trust ping is let through (and it
@@ -158,5 +164,23 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), InboundError> {
         Err(InboundError::UnsupportedMediaType(
             raw.chars().take(100).collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_message_names_are_redelivered() {
+        let m = |t: &str| Message::from_value(serde_json::json!({"@type": t, "@id": "1"})).unwrap();
+        let echo = m(
+            "did:sov:BzCbsNYhMrjHiqZDTUASHg;spec/simple-consensus/1.0/stage-pre-commit-parallel",
+        );
+        let other = m("did:sov:BzCbsNYhMrjHiqZDTUASHg;spec/simple-consensus/1.0/stage-pre-commit");
+        let names = vec!["stage-pre-commit-parallel".to_owned()];
+        assert!(redeliver(&names, &echo));
+        assert!(!redeliver(&names, &other));
+        assert!(!redeliver(&[], &echo));
     }
 }

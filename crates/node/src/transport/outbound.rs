@@ -58,6 +58,38 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
     }
 }
 
+impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
+    /// Packs `message` for `to` into an outbox row without storing it, so that a caller can
+    /// enqueue it inside its own database transaction (with [`crate::storage::Tx::enqueue_outbox`])
+    /// together with the effects that caused it; call [`Transport::wake`] after committing.
+    /// The row expires `ttl` from now; per-peer order is kept as in [`Transport::send`].
+    pub fn pack_for(
+        &self,
+        to: &Peer,
+        message: &Message,
+        ttl: Duration,
+    ) -> Result<NewOutgoing, SendError> {
+        let body = pack_for(&self.inner, to, message)?;
+        let now = now_ms();
+        let recipient_did = to.did.as_str().to_owned();
+        let not_before_ms = lock(&self.inner.blocked)
+            .get(&recipient_did)
+            .map_or(now, |b| b.next_ms.max(now));
+        Ok(NewOutgoing {
+            recipient_did,
+            endpoint: to.endpoint.clone(),
+            body,
+            expires_at_ms: now.saturating_add(ms(ttl)),
+            not_before_ms,
+        })
+    }
+
+    /// Wakes the outbox worker (after rows were enqueued outside [`Transport::send`]).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+}
+
 /// Packs `message` authcrypt from our key to `to`'s verkey.
 pub(crate) fn pack_for<O, D>(
     inner: &Inner<O, D>,

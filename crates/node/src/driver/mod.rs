@@ -1,0 +1,110 @@
+//! The consensus driver: runs the sans-IO consensus [`Engine`] against the node's storage
+//! and transport.
+//!
+//! # Design, and why
+//!
+//! * **One task owns the engine (actor model).** Start requests from the API
+//!   ([`DriverHandle`]), inbound consensus messages from the [`Transport`] (only from
+//!   consensus members of the roster; anything else is logged and dropped) and the engine's
+//!   timer (one `sleep_until` for the earliest deadline the engine asked for) are handled one
+//!   at a time. No locking around the engine is needed, and every step sees the result of the
+//!   previous one.
+//! * **One step = one database transaction.** Before a step the driver loads the ledgers it
+//!   may touch (those named by the request or the message, plus those of rounds in flight)
+//!   into its cache of open microledgers; [`NodeLedgers`](ledgers) records every durable
+//!   effect of `Engine::handle` (creation and commit batches, deletions). Then one [`Tx`]
+//!   applies the batches (a size conflict aborts the step), sets the API metadata of a new
+//!   ledger (actor, participants, local time), replaces the engine checkpoint (one row: the
+//!   whole serialised engine), and enqueues the packed outbox rows of every `Send`. Only
+//!   after the commit is the outbox worker woken and progress published, so nothing is sent
+//!   or reported that a crash could undo. If the transaction fails, the in-memory results are
+//!   dropped and the driver recovers exactly as after a restart (below).
+//! * **Uncommitted data is volatile.** Staged transactions live only in the open-ledger cache
+//!   between the steps of a round (ledgers of rounds that hold no lock are evicted). A
+//!   restart — or a failed step — reloads the engine checkpoint, drops the cache and feeds
+//!   `Event::Restarted`: each commit round re-stages its transactions and resumes only if it
+//!   reproduces the state it signed, otherwise it rolls back with a problem report; creation
+//!   rounds resume (their genesis is committed) or, failing, delete the ledger they created.
+//! * **Locks.** The engine holds per-ledger locks for a round's lifetime and refuses proposals
+//!   and starts on locked ledgers; since one task owns the engine, that table is the node's
+//!   lock table. With several replicas on one PostgreSQL (scale-out) the lock must move to
+//!   the database (advisory locks); the storage layer's size-checked batches already make two
+//!   writers on one ledger safe (one gets a conflict and its step is discarded).
+//! * **Time** is the wall clock in ms, passed to the engine; `txnTime` is
+//!   [`format_txn_time`] of it. Logs name threads, ledgers and peers, never message bodies.
+//!
+//! Files: `ledgers.rs` (the ledger port and message name scan), `step.rs` (one step:
+//! load, handle, persist, publish), `run.rs` (the task, start-up and recovery), `handle.rs`
+//! (the public [`DriverHandle`] and round updates).
+//!
+//! [`Engine`]: tmtm_consensus::Engine
+//! [`Transport`]: crate::transport::Transport
+//! [`Tx`]: crate::storage::Tx
+//! [`format_txn_time`]: tmtm_consensus::format_txn_time
+
+mod handle;
+mod ledgers;
+mod run;
+mod step;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use handle::{DriverHandle, RoundFinished, RoundUpdate, RoundWatch};
+pub use run::{dialect_of, spawn, DriverParts, NodeTransport};
+
+/// Tunables of the driver.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// The consensus engine's settings (dialect, default and maximum time to live, …).
+    pub engine: tmtm_consensus::Config,
+    /// How long an outgoing consensus message is worth delivering (outbox expiry). Rounds
+    /// retransmit on their own, so this need not exceed the longest round.
+    pub message_ttl: Duration,
+    /// Capacity of the start-request queue.
+    pub request_queue: usize,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            engine: tmtm_consensus::Config::default(),
+            message_ttl: Duration::from_secs(120),
+            request_queue: 256,
+        }
+    }
+}
+
+/// The message names whose duplicates the transport must still deliver for this engine
+/// configuration ([`crate::transport::TransportConfig::redeliver_duplicates`]): with
+/// `tolerate_v1_precommit_echo` on, a 1.0.25 participant's re-sent `stage-pre-commit-parallel`
+/// (same `@id`) is its stage-3 answer and must reach the engine.
+pub fn redelivered_duplicates(engine: &tmtm_consensus::Config) -> Vec<String> {
+    if engine.tolerate_v1_precommit_echo {
+        vec!["stage-pre-commit-parallel".to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What can stop the driver or a request to it.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The driver task is not running (shut down or failed).
+    #[error("the consensus driver is not running")]
+    Stopped,
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// The stored engine checkpoint cannot be read back.
+    #[error("the stored consensus state is unreadable: {0}")]
+    CorruptState(String),
+    /// A ledger could not be opened from its stored rows.
+    #[error("ledger {name:?} cannot be opened: {reason}")]
+    Ledger { name: String, reason: String },
+    /// A request the driver cannot take (bad name, no transactions, …).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}

@@ -1,0 +1,265 @@
+//! One consensus step: load the ledgers the event needs, run `Engine::handle`, write every
+//! effect in one database transaction, then wake the outbox worker and publish progress.
+//! See the module documentation of [`crate::driver`] for the reasons.
+
+use serde_json::{json, Value};
+use tmtm_consensus::{format_txn_time, Command, Event, StartFlow};
+use tmtm_microledger::Microledger;
+use tmtm_wire::keys::Did;
+use tmtm_wire::message::Message;
+
+use super::handle::{RoundFinished, RoundUpdate};
+use super::ledgers::{ledger_names_in, Effect, NodeLedgers};
+use super::run::Driver;
+use super::DriverError;
+use crate::ports::NewOutgoing;
+
+/// Who leads a round and who takes part: the API metadata of a ledger it creates.
+struct RoundInfo {
+    actor: Did,
+    participants: Vec<String>,
+}
+
+impl Driver {
+    /// Runs one event through the engine and makes its effects durable. On a storage
+    /// failure nothing is kept: the driver is marked for recovery (see `run.rs`).
+    pub(super) async fn step(&mut self, event: Event) -> Result<(), DriverError> {
+        let now = now_ms();
+        let info = self.round_info(&event);
+        let mut names = match &event {
+            Event::Start(req) => match &req.flow {
+                StartFlow::Create { name, .. } => vec![name.clone()],
+                StartFlow::Commit { ledger, .. } => vec![ledger.clone()],
+                StartFlow::Parallel { ledgers, .. } => ledgers.clone(),
+            },
+            Event::Received { message, .. } => ledger_names_in(message),
+            Event::Timer | Event::Restarted => Vec::new(),
+        };
+        names.extend(self.engine.locked_ledgers());
+        self.load(&names).await?;
+
+        let before = self.engine.clone();
+        let mut ledgers = NodeLedgers {
+            open: &mut self.open,
+            effects: Vec::new(),
+        };
+        let commands = self.engine.handle(event, now, &self.keys, &mut ledgers);
+        let effects = ledgers.effects;
+        if let Err(e) = self.persist(&effects, &commands, info.as_ref(), now).await {
+            tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
+            self.engine = before;
+            self.open.clear();
+            self.needs_recovery = true;
+            return Err(e);
+        }
+        self.transport.wake();
+        self.publish(commands);
+        let locked = self.engine.locked_ledgers();
+        self.open.retain(|name, _| locked.contains(name));
+        self.locked.send_replace(locked);
+        Ok(())
+    }
+
+    fn round_info(&self, event: &Event) -> Option<RoundInfo> {
+        match event {
+            Event::Start(req) => {
+                let mut participants = vec![self.keys.did().as_str().to_owned()];
+                participants.extend(req.participants.iter().map(|d| d.as_str().to_owned()));
+                Some(RoundInfo {
+                    actor: self.keys.did(),
+                    participants,
+                })
+            }
+            Event::Received { from, message } => {
+                let participants = message
+                    .get("participants")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(RoundInfo {
+                    actor: from.clone(),
+                    participants,
+                })
+            }
+            Event::Timer | Event::Restarted => None,
+        }
+    }
+
+    /// Opens every named ledger that exists and is not open yet (head only: O(log n) rows,
+    /// enough to append and commit).
+    async fn load(&mut self, names: &[String]) -> Result<(), DriverError> {
+        for name in names {
+            if self.open.contains_key(name) {
+                continue;
+            }
+            let Some(loaded) = self.db.load_ledger_head(name).await? else {
+                continue;
+            };
+            let ledger = Microledger::open(name, loaded).map_err(|e| DriverError::Ledger {
+                name: name.clone(),
+                reason: e.to_string(),
+            })?;
+            self.open.insert(name.clone(), ledger);
+        }
+        Ok(())
+    }
+
+    /// Packs the outgoing messages, then writes ledger effects, metadata, the engine
+    /// checkpoint and the outbox rows in one transaction.
+    async fn persist(
+        &self,
+        effects: &[Effect],
+        commands: &[Command],
+        info: Option<&RoundInfo>,
+        now: u64,
+    ) -> Result<(), DriverError> {
+        let outgoing = self.pack(commands);
+        let state = serde_json::to_value(&self.engine)
+            .map_err(|e| DriverError::CorruptState(e.to_string()))?;
+        let now_i = i64::try_from(now).unwrap_or(i64::MAX);
+        let mut tx = self.db.begin().await?;
+        for effect in effects {
+            match effect {
+                Effect::Create(batch) | Effect::Commit(batch) => {
+                    tx.apply_ledger_batch(batch, now_i).await?;
+                }
+                Effect::Delete(name) => {
+                    tx.delete_ledger(name).await?;
+                }
+            }
+        }
+        for effect in effects {
+            if let (Effect::Create(batch), Some(info)) = (effect, info) {
+                let metadata = self.metadata(info, now);
+                tx.set_ledger_metadata(&batch.meta.name, &metadata).await?;
+            }
+        }
+        tx.put_engine_state(&state, now_i).await?;
+        tx.enqueue_outbox(&outgoing).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn metadata(&self, info: &RoundInfo, now: u64) -> Value {
+        let label = self
+            .network
+            .participant(&info.actor)
+            .map(|p| p.label.clone())
+            .unwrap_or_default();
+        json!({
+            "actor": {"label": label, "did": info.actor.as_str()},
+            "local_timestamp_utc": format_txn_time(now.saturating_mul(1000)),
+            "participants": info.participants,
+        })
+    }
+
+    fn pack(&self, commands: &[Command]) -> Vec<NewOutgoing> {
+        let mut out = Vec::new();
+        for command in commands {
+            let Command::Send { to, message } = command else {
+                continue;
+            };
+            let message = match Message::from_value(message.clone()) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "the engine produced an invalid message");
+                    continue;
+                }
+            };
+            let ttl = self.expiry(&message);
+            for did in to {
+                let Some(peer) = self.transport.peers().by_did(did) else {
+                    tracing::warn!(to = %did, "no endpoint for a consensus peer; not sent");
+                    continue;
+                };
+                match self.transport.pack_for(peer, &message, ttl) {
+                    Ok(row) => out.push(row),
+                    Err(e) => tracing::warn!(to = %did, error = %e, "cannot pack a message"),
+                }
+                tracing::debug!(
+                    to = %did,
+                    r#type = message.type_str(),
+                    thid = message.thread_id().unwrap_or(""),
+                    "consensus message queued"
+                );
+            }
+        }
+        out
+    }
+
+    /// How long a message is worth delivering: until its round's deadline (a late proposal
+    /// would only start a stale round at a peer that was down), at most `message_ttl`.
+    fn expiry(&self, message: &Message) -> std::time::Duration {
+        let cap = self.config.message_ttl;
+        match message.thread_id().and_then(|t| self.engine.deadline_of(t)) {
+            Some(deadline) => {
+                let left = std::time::Duration::from_millis(deadline.saturating_sub(now_ms()));
+                left.min(cap).max(std::time::Duration::from_secs(1))
+            }
+            None => cap,
+        }
+    }
+
+    /// After the commit: timers, locks (logged), progress and results to the requesters.
+    fn publish(&mut self, commands: Vec<Command>) {
+        self.timer_at = None;
+        for command in commands {
+            match command {
+                Command::Send { .. } => {}
+                Command::SetTimer { at_ms } => self.timer_at = Some(at_ms),
+                Command::Lock { thid, ledgers } => {
+                    tracing::debug!(%thid, ?ledgers, "ledgers locked");
+                }
+                Command::Unlock { thid, ledgers } => {
+                    tracing::debug!(%thid, ?ledgers, "ledgers unlocked");
+                }
+                Command::Progress {
+                    thid,
+                    percent,
+                    message,
+                } => {
+                    if let Some(w) = self.watchers.get(&thid) {
+                        let _ = w.send(RoundUpdate::Progress { percent, message });
+                    }
+                }
+                Command::Finished {
+                    thid,
+                    role,
+                    flow,
+                    result,
+                } => {
+                    match &result {
+                        Ok(o) => {
+                            tracing::info!(%thid, ?role, ?flow, ledgers = ?o.ledgers, "round committed")
+                        }
+                        Err(p) => {
+                            tracing::info!(%thid, ?role, ?flow, problem = %p.code, explain = %p.explain, "round failed")
+                        }
+                    }
+                    if let Some(w) = self.watchers.remove(&thid) {
+                        let _ = w.send(RoundUpdate::Finished(result.clone()));
+                    }
+                    let _ = self.finished.send(RoundFinished {
+                        thread_id: thid,
+                        role,
+                        flow,
+                        result,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Now as Unix milliseconds (the engine's clock).
+pub(super) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}

@@ -1,0 +1,115 @@
+//! The consensus engine checkpoint: one row holding the whole serialised engine, replaced
+//! inside the [`Tx`] of every consensus step (with that step's ledger effects and outbox
+//! entries) and read back when the node starts.
+//!
+//! One row rather than one row per round: the engine's rounds, locks, used thread ids and
+//! finished rounds are one consistent value, and restoring it is one deserialisation.
+
+use serde_json::Value;
+
+use super::row::Cols;
+use super::tx::on_tx;
+use super::{Database, StorageError, Tx};
+
+impl Tx {
+    /// Stores the engine checkpoint (replacing the previous one) as part of this unit.
+    pub async fn put_engine_state(
+        &mut self,
+        state: &Value,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let text = serde_json::to_string(state)
+            .map_err(|e| StorageError::Invalid(format!("engine state: {e}")))?;
+        super::error::check_text("engine state", &text)?;
+        on_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO engine_state (id, state, updated_at_ms) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(&text)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+}
+
+impl Database {
+    /// The last stored engine checkpoint, if any.
+    pub async fn engine_state(&self) -> Result<Option<Value>, StorageError> {
+        on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT state FROM engine_state WHERE id = 1")
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => {
+                    let text = row.text("state")?;
+                    serde_json::from_str(&text)
+                        .map(Some)
+                        .map_err(|e| StorageError::Corrupt(format!("engine state: {e}")))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tmtm_microledger::{Microledger, Transaction};
+
+    use crate::secret::DatabaseUrl;
+    use crate::storage::{Database, LoadedLedger};
+
+    async fn db() -> Database {
+        Database::connect(&DatabaseUrl::new("sqlite::memory:"))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_checkpoint_is_replaced_and_rolled_back_with_its_unit() {
+        let db = db().await;
+        assert_eq!(db.engine_state().await.unwrap(), None);
+        let mut tx = db.begin().await.unwrap();
+        tx.put_engine_state(&json!({"v": 1}), 10).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        tx.put_engine_state(&json!({"v": 2}), 20).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(db.engine_state().await.unwrap(), Some(json!({"v": 2})));
+        // Dropped without commit: nothing of it stays.
+        let mut tx = db.begin().await.unwrap();
+        tx.put_engine_state(&json!({"v": 3}), 30).await.unwrap();
+        drop(tx);
+        assert_eq!(db.engine_state().await.unwrap(), Some(json!({"v": 2})));
+    }
+
+    #[tokio::test]
+    async fn deleting_a_ledger_removes_its_rows() {
+        let db = db().await;
+        let genesis = vec![Transaction::from_value(json!({"op": "op1"})).unwrap()];
+        let (ledger, _) = Microledger::create("L", genesis, LoadedLedger::default()).unwrap();
+        let batch = ledger.store().take_applied().remove(0);
+        let mut tx = db.begin().await.unwrap();
+        tx.apply_ledger_batch(&batch, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(db.load_ledger("L").await.unwrap().is_some());
+        let mut tx = db.begin().await.unwrap();
+        assert!(tx.delete_ledger("L").await.unwrap());
+        assert!(!tx.delete_ledger("L").await.unwrap());
+        tx.commit().await.unwrap();
+        assert!(db.ledger_by_name("L").await.unwrap().is_none());
+        // The same name can be created again (no orphaned transactions or subtree hashes).
+        let mut tx = db.begin().await.unwrap();
+        tx.apply_ledger_batch(&batch, 2).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            db.ledger_by_name("L").await.unwrap().map(|r| r.size),
+            Some(1)
+        );
+    }
+}
