@@ -13,8 +13,11 @@
 //! - [`driver`]: the consensus driver (engine + storage + transport, one transaction per step);
 //! - [`serve`]: `tmtm serve` — assembles and runs the node (DIDComm endpoint, health checks).
 //!
-//! The REST/WebSocket API comes next. Operator documentation: `docs/CONFIGURATION.md`.
+//! - [`api`]: the wrapper API — REST, users and auth, tokens, uploads, health, metrics, OpenAPI.
+//!
+//! Operator documentation: `docs/CONFIGURATION.md`; the API: `docs/API.md`.
 
+pub mod api;
 pub mod config;
 pub mod demo;
 pub mod driver;

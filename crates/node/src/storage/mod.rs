@@ -11,6 +11,8 @@
 //! * [`LoadedLedger`] (`loaded.rs`): the synchronous [`tmtm_microledger::LedgerStore`] over
 //!   rows fetched up front; `reads.rs`: paged reads for the API; `outbox.rs`: the
 //!   [`crate::ports::OutboxStore`] and [`crate::ports::InboxDedup`] implementations.
+//! * The wrapper API's tables (migration 0003): `users.rs` (users, sessions), `tokens.rs`
+//!   (WebSocket bearer tokens), `uploads.rs` (upload metadata), `gu.rs` (GU-11/GU-12 records).
 //!
 //! # Decisions
 //!
@@ -57,20 +59,28 @@ macro_rules! on_pool {
 mod connect;
 mod engine_state;
 mod error;
+mod gu;
 mod ledger_write;
 mod loaded;
 mod outbox;
 mod reads;
 mod rounds;
 mod row;
+mod tokens;
 mod tx;
+mod uploads;
+mod users;
 
 pub use connect::StorageOptions;
 pub use error::StorageError;
+pub use gu::{GuKind, GuRecord};
 pub use loaded::LoadedLedger;
 pub use reads::{LedgerRecord, Page, TransactionRecord};
 pub use rounds::{RoundRecord, RoundRole, StoredRound};
+pub use tokens::TokenRecord;
 pub use tx::Tx;
+pub use uploads::UploadRecord;
+pub use users::{Role, UserRecord};
 
 /// Which database a [`Database`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
