@@ -3,12 +3,15 @@
 //! serves `/healthz`, `/readyz` and the DIDComm endpoint, and stops on SIGTERM.
 
 use std::io::Read;
+
+use base64::Engine;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const WALLET_KEY: &str = "cli-serve-wallet-key-7f3a9c2e";
+const ADMIN_PASSWORD: &str = "cli-serve-admin-password-5d1e";
 /// The first demo seed (public, tests only); the example network lists its DID.
 const SEED: &str = "tmtm-demo-only-ktz-express-00001";
 
@@ -77,12 +80,17 @@ fn serve_with_a_wrong_wallet_key_exits_1_without_showing_the_key() {
 }
 
 fn get(addr: &str, path: &str) -> Option<(u16, String)> {
+    get_with(addr, path, "")
+}
+
+/// `GET path` with extra header lines (each ending in `\r\n`).
+fn get_with(addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut text = String::new();
@@ -107,9 +115,14 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
     let mut child = tmtm(
         dir.path(),
         &["serve", "--network", network.to_str().unwrap()],
-        &[("TMTM_WALLET_KEY", WALLET_KEY), ("TMTM_LISTEN", &addr)],
+        &[
+            ("TMTM_WALLET_KEY", WALLET_KEY),
+            ("TMTM_LISTEN", &addr),
+            ("ADMIN_USERNAME", "admin"),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ],
     )
-    .stdout(Stdio::null())
+    .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
@@ -131,6 +144,18 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
     // The DIDComm endpoint is there: a non-envelope is refused, not 404.
     assert_eq!(get(&addr, "/agent").map(|r| r.0), Some(405));
     assert!(dir.path().join("tmtm-data/tmtm.sqlite3").is_file());
+    // The REST API is mounted; the configured admin was created at start-up.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    let (status, body) = get_with(
+        &addr,
+        "/ledgers/",
+        &format!("Authorization: Basic {basic}\r\n"),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
+    assert_eq!(body["count"], serde_json::json!(0), "{body}");
+    assert_eq!(get(&addr, "/ledgers/").map(|r| r.0), Some(401));
     let pid = child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
@@ -158,4 +183,17 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         !err.contains(WALLET_KEY),
         "the wallet key must never be logged"
     );
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    for text in [&err, &out] {
+        assert!(
+            !text.contains(ADMIN_PASSWORD),
+            "the admin password must never be printed"
+        );
+    }
 }

@@ -272,6 +272,8 @@ async fn main() -> Result<()> {
             dialect: driver::dialect_of(&network),
             ..tmtm_consensus::Config::default()
         },
+        // Conformance runs exchange synthetic, unsigned transactions.
+        proposal_signatures: None,
         ..DriverConfig::default()
     };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;

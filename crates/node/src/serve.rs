@@ -1,8 +1,10 @@
 //! `tmtm serve`: assembles a running node from its configuration — key store, network
 //! file, database, DIDComm transport with its outbox worker, consensus driver — and serves
 //! the HTTP endpoints on the configured listen address: the DIDComm endpoint (`/agent` by
-//! default), `GET /healthz` (200 `ok` while the process serves) and `GET /readyz` (200 when
-//! the database answers, 503 otherwise). The REST API and WebSocket come later.
+//! default) merged with the wrapper API ([`crate::api::router`]: REST, `/healthz`, `/readyz`,
+//! `/metrics`, the command WebSocket `/transactions`). At start-up the configured admin user
+//! is created if the database has none ([`crate::api::bootstrap_admin`]); the transport is the
+//! API's health pinger; the WebSocket feeds round latencies into the metrics.
 //!
 //! Start-up refuses with one clear error when the key store cannot be opened (missing, wrong
 //! wallet key), the network file is invalid or does not list this node, or the database
@@ -12,23 +14,17 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::users::UserError;
+use crate::api::{self, ApiSettings, ApiState, Metrics};
 use crate::config::NodeConfig;
 use crate::driver::{self, DriverConfig, DriverError, DriverParts};
 use crate::identity::{self, IdentityError};
 use crate::roster::{Network, RosterError};
 use crate::storage::{Database, StorageError, StorageOptions};
 use crate::transport::{PeerBook, Transport, TransportConfig, TransportError};
-
-/// How long `/readyz` waits for the database.
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the node could not start or stopped with an error.
 #[non_exhaustive]
@@ -49,6 +45,9 @@ pub enum ServeError {
     /// The consensus driver could not start.
     #[error("cannot start the consensus driver: {0}")]
     Driver(#[from] DriverError),
+    /// The configured admin user could not be created.
+    #[error("cannot create the configured admin user: {0}")]
+    Admin(#[from] UserError),
     /// The listen address cannot be bound, or serving failed.
     #[error("cannot serve on {addr}: {source}")]
     Listen {
@@ -89,12 +88,17 @@ pub async fn serve(
     let network = Network::load(&config.network_file)?;
     network.require_participant(&keys.did(), &source)?;
     let db = open_database(config).await?;
+    if let Err(e) = api::bootstrap_admin(&db, config).await {
+        db.close().await;
+        return Err(e.into());
+    }
     let dialect = driver::dialect_of(&network);
     let driver_config = DriverConfig {
         engine: tmtm_consensus::Config {
             dialect,
             ..tmtm_consensus::Config::default()
         },
+        proposal_signatures: Some(config.signature_policy),
         ..DriverConfig::default()
     };
     let transport_config = TransportConfig {
@@ -111,16 +115,24 @@ pub async fn serve(
     )?;
     let cancel = CancellationToken::new();
     let worker = transport.spawn_worker(cancel.clone());
-    let router = transport.router().merge(health_routes(db.clone()));
+    let transport_router = transport.router();
+    let pinger: std::sync::Arc<dyn api::HealthPinger> = std::sync::Arc::new(transport.clone());
+    let api_state = ApiState::new(
+        db.clone(),
+        network.clone(),
+        ApiSettings::from_config(config, keys.did()),
+        Metrics::new(),
+    )
+    .with_pinger(pinger);
     let parts = DriverParts {
-        keys,
+        keys: keys.clone(),
         network,
         db: db.clone(),
-        transport,
+        transport: transport.clone(),
         inbound,
         config: driver_config,
     };
-    let (_handle, driver_task) = match driver::spawn(parts, cancel.clone()).await {
+    let (handle, driver_task) = match driver::spawn(parts, cancel.clone()).await {
         Ok(v) => v,
         Err(e) => {
             cancel.cancel();
@@ -129,6 +141,12 @@ pub async fn serve(
             return Err(e.into());
         }
     };
+    let api_state = api_state.with_commands(api::ws::Commands {
+        driver: handle,
+        keys,
+        transport,
+    });
+    let router = transport_router.merge(api::router(api_state));
     let listener = tokio::net::TcpListener::bind(config.listen).await;
     let listener = match listener {
         Ok(l) => l,
@@ -155,25 +173,6 @@ pub async fn serve(
         addr: config.listen,
         source,
     })
-}
-
-/// `GET /healthz` and `GET /readyz`.
-pub fn health_routes(db: Database) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .with_state(db)
-}
-
-async fn ready(State(db): State<Database>) -> (StatusCode, &'static str) {
-    match tokio::time::timeout(READY_TIMEOUT, db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready"),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
-    }
 }
 
 /// Runs [`serve`] on a new multi-threaded runtime until Ctrl-C or SIGTERM.

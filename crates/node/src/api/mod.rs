@@ -10,7 +10,8 @@
 //!   tokens and [`tokens::authenticate`]), [`ledgers`]/[`meta`]/[`view`]/[`route`] (ledgers,
 //!   transaction objects, route computations), [`gu`], [`uploads`]/[`files`], [`health`]
 //!   (with the [`HealthPinger`] seam), [`metrics`], [`openapi`], [`error`] (the one error
-//!   shape), [`pagination`], [`clock`].
+//!   shape), [`pagination`], [`clock`], [`ws`] (the command WebSocket `/transactions`, which
+//!   authenticates itself: token, session cookie or BasicAuth).
 
 pub mod auth;
 pub mod clock;
@@ -29,6 +30,7 @@ pub mod tokens;
 pub mod uploads;
 pub mod users;
 pub mod view;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -90,6 +92,9 @@ pub struct ApiState {
     pub settings: Arc<ApiSettings>,
     pub metrics: Metrics,
     pub pinger: Option<Arc<dyn HealthPinger>>,
+    /// The consensus driver and signing keys behind the command WebSocket (None: the
+    /// WebSocket answers every request with a `request_processing_error`).
+    pub commands: Option<ws::Commands>,
     clock: Clock,
     auth_cache: Arc<auth::AuthCache>,
     health_cache: Arc<tokio::sync::Mutex<Option<(i64, health::CheckHealth)>>>,
@@ -109,6 +114,7 @@ impl ApiState {
             settings: Arc::new(settings),
             metrics,
             pinger: None,
+            commands: None,
             clock: clock::system_clock(),
             auth_cache: Arc::default(),
             health_cache: Arc::default(),
@@ -118,6 +124,12 @@ impl ApiState {
     /// Sets what `check_health` pings with (the node's transport).
     pub fn with_pinger(mut self, pinger: Arc<dyn HealthPinger>) -> ApiState {
         self.pinger = Some(pinger);
+        self
+    }
+
+    /// Connects the command WebSocket to the consensus driver and the node's keys.
+    pub fn with_commands(mut self, commands: ws::Commands) -> ApiState {
+        self.commands = Some(commands);
         self
     }
 
@@ -188,7 +200,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi_json))
-        .route("/content/{uid}", get(uploads::content));
+        .route("/content/{uid}", get(uploads::content))
+        .route("/transactions", get(ws::transactions));
     let metrics = state.metrics.clone();
     public
         .merge(protected)

@@ -35,19 +35,24 @@
 //!
 //! Files: `ledgers.rs` (the ledger port and message name scan), `step.rs` (one step:
 //! load, handle, persist, publish), `run.rs` (the task, start-up and recovery), `handle.rs`
-//! (the public [`DriverHandle`] and round updates).
+//! (the public [`DriverHandle`] and round updates), `gu.rs` (GU-11/GU-12 records from other
+//! participants arrive on the same inbound queue and are stored, not given to the engine),
+//! `verify.rs` (proposals whose transactions are not signed by the proposer are refused
+//! before the engine sees them).
 //!
 //! [`Engine`]: tmtm_consensus::Engine
 //! [`Transport`]: crate::transport::Transport
 //! [`Tx`]: crate::storage::Tx
 //! [`format_txn_time`]: tmtm_consensus::format_txn_time
 
+mod gu;
 mod handle;
 mod ledgers;
 mod run;
 mod step;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 use std::time::Duration;
 
@@ -64,6 +69,10 @@ pub struct DriverConfig {
     pub message_ttl: Duration,
     /// Capacity of the start-request queue.
     pub request_queue: usize,
+    /// How `msg~sig` of proposed transactions is checked before a proposal reaches the
+    /// engine (`verify.rs`); `None` turns the check off (tests with synthetic transactions,
+    /// conformance runs against unsigned peers).
+    pub proposal_signatures: Option<crate::config::SignaturePolicy>,
 }
 
 impl Default for DriverConfig {
@@ -72,6 +81,7 @@ impl Default for DriverConfig {
             engine: tmtm_consensus::Config::default(),
             message_ttl: Duration::from_secs(120),
             request_queue: 256,
+            proposal_signatures: Some(crate::config::SignaturePolicy::Strict),
         }
     }
 }

@@ -10,7 +10,8 @@ use serde_json::Value;
 use tmtm_consensus::dialect::consensus_name;
 use tmtm_consensus::problem::REQUEST_PROCESSING_ERROR;
 use tmtm_consensus::{Dialect, Engine, Event, Flow, ProblemReport, StartFlow, StartRequest};
-use tmtm_wire::keys::{KeyPair, Verkey};
+use tmtm_wire::keys::{Did, KeyPair, Verkey};
+use tmtm_wire::message::Message;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -237,16 +238,55 @@ impl Driver {
 
     fn inbound_event(&self, inbound: Inbound) -> Option<Event> {
         let from = inbound.sender_did;
+        if let Some(kind) = super::gu::gu_kind(inbound.message.type_str()) {
+            if from != self.keys.did() && self.network.participant(&from).is_some() {
+                super::gu::store_received(
+                    self.db.clone(),
+                    from,
+                    kind,
+                    inbound.message.into_value(),
+                );
+            }
+            return None;
+        }
         if !self.network.is_consensus_member(&from) || from == self.keys.did() {
             tracing::warn!(%from, r#type = inbound.message.type_str(), "message from a non-member dropped");
             return None;
         }
         let message = inbound.message.into_value();
-        if consensus_name(&message).is_none() {
+        let Some(name) = consensus_name(&message) else {
             tracing::debug!(%from, "non-consensus message dropped by the driver");
             return None;
+        };
+        if let Some(policy) = self.config.proposal_signatures {
+            if let Err(report) =
+                super::verify::check(name, &message, &inbound.sender_verkey, policy)
+            {
+                tracing::warn!(%from, name, "proposal refused: a transaction is not signed by its proposer");
+                self.send_refusal(from, report);
+                return None;
+            }
         }
         Some(Event::Received { from, message })
+    }
+
+    /// Sends a refusal outside the engine (the proposal never reached it).
+    fn send_refusal(&self, to: Did, report: serde_json::Value) {
+        let transport = self.transport.clone();
+        let ttl = self.config.message_ttl;
+        tokio::spawn(async move {
+            let Some(peer) = transport.peers().by_did(&to).cloned() else {
+                return;
+            };
+            match Message::from_value(report) {
+                Ok(m) => {
+                    if let Err(e) = transport.send_with_ttl(&peer, &m, ttl).await {
+                        tracing::warn!(%to, error = %e, "refusal not queued");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "refusal not built"),
+            }
+        });
     }
 }
 

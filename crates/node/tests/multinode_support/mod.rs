@@ -12,8 +12,12 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tmtm_consensus::{Config, Dialect};
 use tmtm_microledger::Transaction;
+use tmtm_node::api::ws::Commands;
+use tmtm_node::api::{self, ApiSettings, ApiState, Metrics};
+use tmtm_node::config::SignaturePolicy;
 use tmtm_node::demo::TMTM_DEMO;
 use tmtm_node::driver::{self, DriverConfig, DriverHandle, DriverParts, RoundFinished};
+use tmtm_node::endpoint::HttpUrl;
 use tmtm_node::roster::Network;
 use tmtm_node::storage::{Database, StorageOptions};
 use tmtm_node::transport::{Backoff, PeerBook, Transport, TransportConfig};
@@ -38,6 +42,8 @@ pub struct Cluster {
     pub keys: Vec<KeyPair>,
     pub ports: Vec<u16>,
     pub nodes: Vec<Option<TestNode>>,
+    /// The participants' `msg~sig` check (None: off, as the consensus tests need).
+    pub proposal_signatures: Option<SignaturePolicy>,
 }
 
 /// Short transport timings so that a down peer costs little.
@@ -64,6 +70,8 @@ pub fn driver_config() -> DriverConfig {
         },
         message_ttl: Duration::from_secs(4),
         request_queue: 16,
+        // The consensus tests commit synthetic, unsigned transactions.
+        proposal_signatures: None,
     }
 }
 
@@ -105,6 +113,7 @@ impl Cluster {
             keys,
             ports,
             nodes: (0..n).map(|_| None).collect(),
+            proposal_signatures: None,
         }
     }
 
@@ -142,23 +151,43 @@ impl Cluster {
             }
         }
         let listener = listener.expect("port still in use");
-        let app = transport.router();
+        let transport_router = transport.router();
+        let worker = transport.spawn_worker(cancel.clone());
+        let parts = DriverParts {
+            keys: self.keys[i].clone(),
+            network: self.network.clone(),
+            db: db.clone(),
+            transport: transport.clone(),
+            inbound,
+            config: DriverConfig {
+                proposal_signatures: self.proposal_signatures,
+                ..driver_config()
+            },
+        };
+        let (handle, task) = driver::spawn(parts, cancel.clone()).await.unwrap();
+        let data_dir = self.dir.path().join(format!("node{i}-data"));
+        let settings = ApiSettings {
+            own_did: self.keys[i].did(),
+            public_url: HttpUrl::parse(&format!("http://127.0.0.1:{}", self.ports[i])).unwrap(),
+            data_dir,
+            token_lifetime_secs: 3600,
+            upload_max_bytes: 64 * 1024,
+            signature_policy: SignaturePolicy::Strict,
+            session_lifetime_ms: 3_600_000,
+        };
+        let api = ApiState::new(db.clone(), self.network.clone(), settings, Metrics::new())
+            .with_commands(Commands {
+                driver: handle.clone(),
+                keys: self.keys[i].clone(),
+                transport,
+            });
+        let app = transport_router.merge(api::router(api));
         let stop = cancel.clone();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
         });
-        let worker = transport.spawn_worker(cancel.clone());
-        let parts = DriverParts {
-            keys: self.keys[i].clone(),
-            network: self.network.clone(),
-            db: db.clone(),
-            transport,
-            inbound,
-            config: driver_config(),
-        };
-        let (handle, task) = driver::spawn(parts, cancel.clone()).await.unwrap();
         self.nodes[i] = Some(TestNode {
             db,
             handle,
