@@ -74,6 +74,7 @@ pub struct DriverHandle {
     pub(crate) finished: broadcast::Sender<RoundFinished>,
     pub(crate) locked: watch::Receiver<Vec<String>>,
     pub(crate) dialect: Dialect,
+    pub(crate) gu_retry: Duration,
 }
 
 fn ttl_secs(ttl: Option<Duration>) -> Option<u64> {
@@ -81,6 +82,12 @@ fn ttl_secs(ttl: Option<Duration>) -> Option<u64> {
 }
 
 impl DriverHandle {
+    /// The first re-send interval of unacknowledged own GU records
+    /// ([`super::DriverConfig::gu_retry`]); the API uses it to schedule a new record.
+    pub fn gu_retry(&self) -> Duration {
+        self.gu_retry
+    }
+
     /// Creates ledger `name` with `genesis` (transactions without metadata) by consensus of
     /// all consensus members; `ttl` None uses the configured default.
     pub async fn create_ledger(

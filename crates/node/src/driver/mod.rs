@@ -73,6 +73,10 @@ pub struct DriverConfig {
     /// engine (`verify.rs`); `None` turns the check off (tests with synthetic transactions,
     /// conformance runs against unsigned peers).
     pub proposal_signatures: Option<crate::config::SignaturePolicy>,
+    /// First re-send of an own GU record whose recipient has not acknowledged it (`gu.rs`);
+    /// each later re-send waits twice as long (at most one hour) until the record's
+    /// 24 h time to live ends.
+    pub gu_retry: Duration,
 }
 
 impl Default for DriverConfig {
@@ -82,20 +86,24 @@ impl Default for DriverConfig {
             message_ttl: Duration::from_secs(120),
             request_queue: 256,
             proposal_signatures: Some(crate::config::SignaturePolicy::Strict),
+            gu_retry: Duration::from_secs(30),
         }
     }
 }
 
 /// The message names whose duplicates the transport must still deliver for this engine
 /// configuration ([`crate::transport::TransportConfig::redeliver_duplicates`]): with
+/// GU records always (see `gu.rs`); with
 /// `tolerate_v1_precommit_echo` on, a 1.0.25 participant's re-sent `stage-pre-commit-parallel`
 /// (same `@id`) is its stage-3 answer and must reach the engine.
 pub fn redelivered_duplicates(engine: &tmtm_consensus::Config) -> Vec<String> {
+    // A GU record re-sent with the same `@id` must reach the driver to be acknowledged again
+    // (its storage drops the duplicate).
+    let mut names = vec!["gu-11".to_owned(), "gu-12".to_owned()];
     if engine.tolerate_v1_precommit_echo {
-        vec!["stage-pre-commit-parallel".to_owned()]
-    } else {
-        Vec::new()
+        names.push("stage-pre-commit-parallel".to_owned());
     }
+    names
 }
 
 /// What can stop the driver or a request to it.

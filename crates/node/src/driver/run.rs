@@ -79,7 +79,15 @@ pub async fn spawn(
         finished: finished.clone(),
         locked: locked_rx,
         dialect: engine.config().dialect,
+        gu_retry: config.gu_retry,
     };
+    super::gu::spawn_retry(
+        db.clone(),
+        transport.clone(),
+        keys.did(),
+        config.gu_retry,
+        cancel.clone(),
+    );
     let mut driver = Driver {
         engine,
         keys,
@@ -242,12 +250,23 @@ impl Driver {
             if from != self.keys.did() && self.network.participant(&from).is_some() {
                 super::gu::store_received(
                     self.db.clone(),
+                    self.transport.clone(),
                     from,
                     kind,
                     inbound.message.into_value(),
                 );
             }
             return None;
+        }
+        // An ack may settle a GU delivery; it still goes on to the engine (consensus acks
+        // share the type), which ignores threads it does not know.
+        if let Some(thid) = super::gu::ack_thread(&inbound.message) {
+            if from != self.keys.did() && self.network.participant(&from).is_some() {
+                super::gu::ack_received(self.db.clone(), from.clone(), thid.to_owned());
+                if !self.network.is_consensus_member(&from) {
+                    return None;
+                }
+            }
         }
         if !self.network.is_consensus_member(&from) || from == self.keys.did() {
             tracing::warn!(%from, r#type = inbound.message.type_str(), "message from a non-member dropped");

@@ -56,6 +56,7 @@ pub fn transport_config() -> TransportConfig {
             max: Duration::from_millis(500),
         },
         poll_interval: Duration::from_millis(100),
+        redeliver_duplicates: driver::redelivered_duplicates(&driver_config().engine),
         ..TransportConfig::default()
     }
 }
@@ -72,6 +73,7 @@ pub fn driver_config() -> DriverConfig {
         request_queue: 16,
         // The consensus tests commit synthetic, unsigned transactions.
         proposal_signatures: None,
+        gu_retry: Duration::from_millis(500),
     }
 }
 

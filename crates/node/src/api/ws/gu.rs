@@ -1,8 +1,10 @@
 //! `gu-11` / `gu-12` over the command WebSocket: store the record locally (sender = this
-//! node) and queue it in the durable outbox for every other participant of the roster
-//! (encrypted and signed by the transport, retried until delivered or [`GU_TTL`] passes).
-//! Re-sending a request with an `@id` already stored is answered as success without a
-//! second broadcast.
+//! node) and, in the same database transaction, queue it in the durable outbox for every
+//! other participant of the roster (encrypted and signed by the transport, with
+//! `~please_ack`) and record one pending delivery per participant. The delivery stays
+//! pending until that participant's `notification/1.0/ack` arrives; the driver re-sends the
+//! record (same `@id`) until then or until [`GU_TTL`] passes. Re-sending a request with an
+//! `@id` already stored is answered as success without a second broadcast.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use super::Commands;
 use crate::api::ApiState;
 use crate::storage::GuKind;
 
-/// How long an undelivered GU record keeps being retried.
+/// How long an unacknowledged GU record keeps being retried.
 pub const GU_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The final answer's text (the original's).
@@ -31,33 +33,45 @@ pub async fn store_and_send(
 ) -> Result<Value, Problem> {
     let me = commands.keys.did();
     let value = Value::Object(payload.clone());
+    let mut message =
+        Message::from_map(payload).map_err(|e| Problem::request(format!("Bad message: {e}")))?;
+    message.set_please_ack();
+    let mut sends = Vec::new();
+    for participant in state.network.participants() {
+        if participant.did == me {
+            continue;
+        }
+        let Some(peer) = commands.transport.peers().by_did(&participant.did) else {
+            continue;
+        };
+        let row = commands
+            .transport
+            .pack_for(peer, &message, GU_TTL)
+            .map_err(|e| {
+                Problem::processing(format!(
+                    "The record could not be packed for {}: {e}",
+                    participant.did
+                ))
+            })?;
+        sends.push(row);
+    }
+    let now = state.now_ms();
+    let retry = i64::try_from(commands.driver.gu_retry().as_millis()).unwrap_or(i64::MAX);
     let inserted = state
         .db
-        .insert_gu(kind, &value, me.as_str(), id, state.now_ms())
+        .insert_own_gu(
+            kind,
+            &value,
+            me.as_str(),
+            id,
+            now,
+            &sends,
+            now.saturating_add(retry),
+        )
         .await
         .map_err(|e| Problem::processing(e.to_string()))?;
     if inserted {
-        let message = Message::from_map(payload)
-            .map_err(|e| Problem::request(format!("Bad message: {e}")))?;
-        for participant in state.network.participants() {
-            if participant.did == me {
-                continue;
-            }
-            let Some(peer) = commands.transport.peers().by_did(&participant.did) else {
-                continue;
-            };
-            if let Err(e) = commands
-                .transport
-                .send_with_ttl(peer, &message, GU_TTL)
-                .await
-            {
-                tracing::warn!(to = %participant.did, error = %e, "GU record not queued");
-                return Err(Problem::processing(format!(
-                    "The record was stored but could not be queued for {}: {e}",
-                    participant.did
-                )));
-            }
-        }
+        commands.transport.wake();
     }
     Ok(json!({"progress": 100, "message": BROADCAST_TEXT, "done": true}))
 }
