@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tmtm_node::config::{CliOverrides, ConfigError, EnvMap, NodeConfig};
+use tmtm_node::demo::{DemoError, DemoOptions};
 use tmtm_node::identity::{self, IdentityError, InitOptions};
 use tmtm_node::roster::{Network, RosterError};
 use tmtm_node::serve::ServeError;
@@ -40,6 +41,25 @@ enum Command {
     Identity(IdentityCommand),
     /// Run the node: DIDComm endpoint, consensus, health checks (Ctrl-C/SIGTERM to stop).
     Serve(ServeArgs),
+    /// Run the whole TMTM route on this machine: five demo nodes on loopback, seeded with
+    /// sample containers (demo seeds and throwaway passwords; never for real data).
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Directory for every node's data, network.toml, demo.json and the demo credentials.
+    #[arg(long, value_name = "DIR", default_value = "tmtm-demo")]
+    data_dir: PathBuf,
+    /// Node i listens on 127.0.0.1:<PORT + i>.
+    #[arg(long, value_name = "PORT", default_value_t = tmtm_node::demo::DEFAULT_BASE_PORT)]
+    base_port: u16,
+    /// Start from empty data (removes what a previous demo wrote in DIR).
+    #[arg(long)]
+    fresh: bool,
+    /// How many organisations of the route to run (2..=5).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    nodes: usize,
 }
 
 #[derive(Args)]
@@ -137,6 +157,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     if let Some(e) = err.downcast_ref::<ServeError>() {
         return if e.is_usage() { 2 } else { 1 };
     }
+    if let Some(e) = err.downcast_ref::<DemoError>() {
+        return if e.is_usage() { 2 } else { 1 };
+    }
     match err.downcast_ref::<IdentityError>() {
         Some(e) if e.is_usage() => 2,
         _ => 1,
@@ -150,7 +173,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Network(NetworkCommand::Show(args)) => network(args, false),
         Command::Network(NetworkCommand::Validate(args)) => network(args, true),
         Command::Serve(args) => serve(args),
+        Command::Demo(args) => demo(args),
     }
+}
+
+fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    init_logging_with("warn");
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let options = DemoOptions {
+        data_dir: cwd.join(args.data_dir),
+        base_port: args.base_port,
+        fresh: args.fresh,
+        nodes: args.nodes,
+    };
+    tmtm_node::demo::run(&options)?;
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -168,8 +205,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`).
 fn init_logging() {
+    init_logging_with("info");
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `default_filter`).
+fn init_logging_with(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

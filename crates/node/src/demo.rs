@@ -4,8 +4,70 @@
 //! Owns the demo seeds and the example `network.toml` (`docs/examples/network.toml`, compiled
 //! in). **The seeds are public and for demos and tests only**: a key made from them protects
 //! nothing. Real nodes use `tmtm init` without `--seed`.
+//!
+//! Also owns `tmtm demo` ([`run`]): the whole route on one machine — [`setup`] prepares the
+//! data directory, [`run`](mod@run) serves every node on one runtime, [`seed`] adds sample
+//! containers, and a small loopback client talks to the nodes.
 
+mod client;
+pub mod run;
+pub mod seed;
+pub mod setup;
+#[cfg(test)]
+mod unit_tests;
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::keystore::KeyStoreError;
 use crate::roster::{Network, RosterError};
+use crate::serve::ServeError;
+
+pub use run::{demo_json, run, DemoOptions, DEFAULT_BASE_PORT};
+
+/// The file `tmtm demo` writes in its data directory once every node is ready.
+pub const DEMO_JSON: &str = "demo.json";
+
+/// Why `tmtm demo` could not start or stopped with an error.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Bad options (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The ports cannot be used.
+    #[error("invalid demo ports: {0}")]
+    Ports(String),
+    /// A file of the data directory could not be read or written.
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file the demo wrote earlier is unreadable.
+    #[error("{path} is corrupt; start again with --fresh")]
+    Corrupt { path: PathBuf },
+    /// A node configuration could not be built.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A key store could not be created.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    /// A node failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// Talking to a node (readiness, seeding) failed.
+    #[error("demo client: {0}")]
+    Client(String),
+}
+
+impl DemoError {
+    /// Whether the operator's input is at fault.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, DemoError::Usage(_) | DemoError::Ports(_))
+    }
+}
 
 /// One organisation of the demo network.
 #[derive(Clone, Copy, Debug)]
