@@ -183,7 +183,8 @@ async fn gu_records_are_listed_with_id_sender_and_message_id() {
             "attachments",
             "sender",
             "@id",
-            "received_at"
+            "received_at",
+            "msg~sig"
         ]
     );
     assert_eq!(first["cargo_name"], "Хлопок <b>");
@@ -191,6 +192,11 @@ async fn gu_records_are_listed_with_id_sender_and_message_id() {
     assert_eq!(first["year"], "2024");
     assert_eq!(first["sender"], sender.as_str());
     assert_eq!(first["@id"], "m1");
+    assert_eq!(
+        first["msg~sig"],
+        serde_json::Value::Null,
+        "an unsigned record"
+    );
     assert_eq!(
         first["attachments"],
         json!([{"url": "https://a.example/content/1", "md5": "ab", "filename": "plan.pdf", "mime_type": "application/pdf"}])

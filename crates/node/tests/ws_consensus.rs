@@ -217,6 +217,11 @@ async fn gu11_is_stored_sent_to_every_participant_and_deduplicated() {
         assert_eq!(records[0]["@id"], json!("gu-a1"));
         assert_eq!(records[0]["cargo_name"], json!("Пшеница <i>&amp;</i>"));
         assert_eq!(records[0]["decade"], json!("1"));
+        // The record carries node 0's own signature, verifiable by anyone who holds it.
+        let sig: tmtm_wire::signature::SignatureDecorator =
+            serde_json::from_value(records[0]["msg~sig"].clone()).unwrap();
+        let signed = tmtm_wire::signature::verify_from(&sig, &c.keys[0].verkey()).unwrap();
+        assert_eq!(signed.value["cargo_name"], json!("Пшеница <i>&amp;</i>"));
     }
     // A peer re-sending the same record (same sender, same @id) is dropped by the receiver.
     // (A second transport with node 0's keys, over its own database, so that the receiver's

@@ -58,6 +58,10 @@ pub struct GuObject {
     message_id: String,
     /// RFC 3339, UTC.
     received_at: String,
+    /// The issuing node's RFC 0234 signature over the record (`null` for records from
+    /// peers that do not sign them, such as the original Python service).
+    #[schema(rename = "msg~sig", value_type = Option<Object>)]
+    msg_sig: Option<Value>,
 }
 
 /// A page of GU records (for the OpenAPI document).
@@ -117,6 +121,10 @@ pub fn gu_object(record: &GuRecord) -> Value {
     m.insert(
         "received_at".into(),
         Value::String(rfc3339(record.received_at_ms)),
+    );
+    m.insert(
+        "msg~sig".into(),
+        p.get("msg~sig").cloned().unwrap_or(Value::Null),
     );
     Value::Object(m)
 }

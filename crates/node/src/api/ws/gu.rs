@@ -1,6 +1,7 @@
 //! `gu-11` / `gu-12` over the command WebSocket: store the record locally (sender = this
 //! node) and, in the same database transaction, queue it in the durable outbox for every
-//! other participant of the roster (encrypted and signed by the transport, with
+//! other participant of the roster (signed with the node's `msg~sig`, authcrypted by the
+//! transport, with
 //! `~please_ack`) and record one pending delivery per participant. The delivery stays
 //! pending until that participant's `notification/1.0/ack` arrives; the driver re-sends the
 //! record (same `@id`) until then or until [`GU_TTL`] passes. Re-sending a request with an
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use tmtm_wire::message::Message;
 
+use super::sign::sign_transaction;
 use super::validate::Problem;
 use super::Commands;
 use crate::api::ApiState;
@@ -32,6 +34,10 @@ pub async fn store_and_send(
     payload: Map<String, Value>,
 ) -> Result<Value, Problem> {
     let me = commands.keys.did();
+    // The record carries the node's own `msg~sig` (with `sig_data`), like business
+    // transactions, so that anyone holding it can check who issued it.
+    let ts = u64::try_from(state.now_ms() / 1000).unwrap_or(0);
+    let payload = sign_transaction(&commands.keys, payload, ts)?.into_map();
     let value = Value::Object(payload.clone());
     let mut message =
         Message::from_map(payload).map_err(|e| Problem::request(format!("Bad message: {e}")))?;
