@@ -120,16 +120,12 @@ impl ActorCreate {
     fn fail(&mut self, env: &mut Env<'_>, report: ProblemReport, except: Option<&Did>) -> Status {
         // The ledger was created by this round and nobody confirmed it yet: remove it.
         let _ = env.ledgers.delete(&self.name);
-        let msg = self.core.report(&report);
-        let to: Vec<Did> = self
-            .core
-            .others()
-            .into_iter()
-            .filter(|d| Some(d) != except)
-            .collect();
-        env.send(to, msg.clone());
-        self.final_reply = Some(msg);
-        env.progress(&self.core.thid, 100, format!("Failed: {report}"));
+        self.final_reply = Some(super::announce_failure(
+            &mut self.core,
+            env,
+            &report,
+            except,
+        ));
         Status::Done(Err(report))
     }
 

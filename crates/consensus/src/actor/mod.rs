@@ -14,6 +14,26 @@ use crate::round::{Core, Env, Status};
 pub use commit::ActorCommit;
 pub use create::ActorCreate;
 
+/// The common end of a failed actor round (every flow): sends the round's problem report to
+/// every participant but me and `except`, reports 100 % "Failed", and returns the message so
+/// the round can repeat it to a participant that asks again.
+fn announce_failure(
+    core: &mut Core,
+    env: &mut Env<'_>,
+    report: &ProblemReport,
+    except: Option<&Did>,
+) -> Value {
+    let msg = core.report(report);
+    let to: Vec<Did> = core
+        .others()
+        .into_iter()
+        .filter(|d| Some(d) != except)
+        .collect();
+    env.send(to, msg.clone());
+    env.progress(&core.thid, 100, format!("Failed: {report}"));
+    msg
+}
+
 /// An actor round of any flow.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ActorRound {

@@ -49,16 +49,12 @@ impl ActorCommit {
     /// Discard what we staged, tell every participant (except `except`) and end the round.
     fn fail(&mut self, env: &mut Env<'_>, report: ProblemReport, except: Option<&Did>) -> Status {
         discard_staged(env, &self.appended);
-        let msg = self.core.report(&report);
-        let to: Vec<Did> = self
-            .core
-            .others()
-            .into_iter()
-            .filter(|d| Some(d) != except)
-            .collect();
-        env.send(to, msg.clone());
-        self.final_reply = Some(msg);
-        env.progress(&self.core.thid, 100, format!("Failed: {report}"));
+        self.final_reply = Some(super::announce_failure(
+            &mut self.core,
+            env,
+            &report,
+            except,
+        ));
         Status::Done(Err(report))
     }
 
