@@ -7,7 +7,7 @@
 //! - [`config`]: the node configuration `tmtm.toml` layered with `TMTM_*` variables and flags;
 //! - [`demo`]: the built-in five-organisation example network and its demo-only seeds;
 //! - [`secret`]: redacting wrappers for secrets; [`endpoint`]: validated HTTP(S) URLs;
-//! - [`fsio`]: private, atomic file writes;
+//! - [`fsio`]: private, atomic file writes; [`datalock`]: one process per data directory;
 //! - [`transport`]: DIDComm v1 over HTTP — inbound endpoint, durable outbox worker, trust ping;
 //! - [`storage`]: SQLite/PostgreSQL (sqlx) — microledgers, consensus rounds, outbox, API mirror;
 //! - [`driver`]: the consensus driver (engine + storage + transport, one transaction per step);
@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod config;
+pub mod datalock;
 pub mod demo;
 pub mod driver;
 pub mod endpoint;

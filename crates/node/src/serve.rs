@@ -70,7 +70,7 @@ impl ServeError {
 
 /// Opens the database named by the configuration: an `sqlite://PATH` URL without options is
 /// opened as a file (created if missing); anything else goes through [`Database::connect`].
-async fn open_database(config: &NodeConfig) -> Result<Database, StorageError> {
+pub async fn open_database(config: &NodeConfig) -> Result<Database, StorageError> {
     let url = config.database_url.expose();
     if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.contains('?')) {
         return Database::open_sqlite_file(&PathBuf::from(path), &StorageOptions::default()).await;

@@ -25,6 +25,12 @@ pub struct LedgerObject {
     /// `{actor:{label, did}, local_timestamp_utc, participants}`; null until recorded.
     #[schema(value_type = Option<Object>)]
     pub metadata: Value,
+    /// Number of committed transactions.
+    pub size: u64,
+    /// Merkle root of the committed transactions (base58), as in the consensus messages.
+    pub root: String,
+    /// When this node last committed to the ledger (RFC 3339, UTC).
+    pub updated_at: String,
 }
 
 impl From<LedgerRecord> for LedgerObject {
@@ -33,6 +39,9 @@ impl From<LedgerRecord> for LedgerObject {
             id: r.id,
             name: r.name,
             metadata: r.metadata.unwrap_or(Value::Null),
+            size: r.size,
+            root: r.root_hash.to_base58(),
+            updated_at: super::clock::rfc3339(r.updated_at_ms),
         }
     }
 }

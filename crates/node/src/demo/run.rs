@@ -35,7 +35,8 @@ pub struct DemoOptions {
 pub const DEFAULT_BASE_PORT: u16 = 7801;
 
 impl DemoOptions {
-    fn check(&self) -> Result<(), DemoError> {
+    /// Refuses options the demo cannot run with (a node count outside 2..=5).
+    pub fn check(&self) -> Result<(), DemoError> {
         if !(2..=super::TMTM_DEMO.len()).contains(&self.nodes) {
             return Err(DemoError::Usage(format!(
                 "--nodes must be between 2 and {} (got {})",
