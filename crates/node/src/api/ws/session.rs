@@ -225,12 +225,21 @@ where
         state.metrics.observe_round(started.elapsed().as_secs_f64());
         match result {
             Ok(()) => return Ok(()),
-            Err(p) if attempt < LOCK_RETRIES && p.explain.contains("locked") => {
+            Err(p) if attempt < LOCK_RETRIES && transient(&p.explain) => {
                 tokio::time::sleep(LOCK_PAUSE).await;
             }
             Err(p) => return Err(p.explain),
         }
     }
+}
+
+/// Whether a refused round is worth starting again after a pause: a participant still holds a
+/// lock on the ledger, or has not yet received the final message of the previous round on it
+/// (led by another node, so nothing orders that message before our proposal) and therefore
+/// reports the ledger's state as "non-consistent". Either clears within moments; a participant
+/// that really lags keeps refusing and the request fails after [`LOCK_RETRIES`] attempts.
+fn transient(explain: &str) -> bool {
+    explain.contains("locked") || explain.contains("Non-consistent ledger state")
 }
 
 async fn stream(
@@ -252,4 +261,21 @@ async fn stream(
         tmtm_consensus::problem::REQUEST_PROCESSING_ERROR,
         "the node stopped before the round ended",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient;
+
+    #[test]
+    fn lock_conflicts_and_a_lagging_participant_are_retried_other_refusals_are_not() {
+        assert!(transient(
+            "Preparing: Ledgers [ledgers/L] are locked by other state-machine"
+        ));
+        assert!(transient(
+            "Stage-1: Problem report from participant X \"Stage-1: Non-consistent ledger state of L\""
+        ));
+        assert!(!transient("Stage-1: Non-consistent participants"));
+        assert!(!transient("Ledger with name L already exists"));
+    }
 }
