@@ -14,6 +14,7 @@
 //! - [`serve`]: `tmtm serve` — assembles and runs the node (DIDComm endpoint, health checks).
 //!
 //! - [`api`]: the wrapper API — REST, users and auth, tokens, uploads, health, metrics, OpenAPI.
+//! - [`web`]: the web dashboard under `/ui/` (server-rendered pages, embedded assets).
 //!
 //! Operator documentation: `docs/CONFIGURATION.md`; the API: `docs/API.md`.
 
@@ -32,3 +33,4 @@ pub mod secret;
 pub mod serve;
 pub mod storage;
 pub mod transport;
+pub mod web;

@@ -161,6 +161,8 @@ pub async fn serve(
         }
     };
     tracing::info!(did = %card.did, listen = %config.listen, endpoint = %card.endpoint, "node serving");
+    // The peer address feeds the dashboard's failed-login limit (per user name and IP).
+    let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;

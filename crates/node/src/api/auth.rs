@@ -95,12 +95,21 @@ impl AuthCache {
     }
 }
 
-/// The route layer: session cookie first, then BasicAuth; 401 otherwise.
+/// The route layer: session cookie first, then BasicAuth; 401 otherwise. An unsafe method
+/// (not GET/HEAD/OPTIONS) carrying the session cookie must come from this node's own origin
+/// ([`origin_allowed`]), else 403: SameSite does not separate other ports of the same host.
 pub(crate) async fn require_auth(
     State(state): State<ApiState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe && !origin_allowed(&state, request.headers()) {
+        return foreign_origin().into_response();
+    }
     match authenticate_request(&state, request.headers()).await {
         Ok(user) => {
             request.extensions_mut().insert(user);
@@ -108,6 +117,51 @@ pub(crate) async fn require_auth(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The answer to a cookie-carrying request from another origin.
+pub fn foreign_origin() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "forbidden_origin",
+        "Requests authenticated by the session cookie must come from this node's own pages.",
+    )
+}
+
+/// Whether a request may use its session cookie: it carries none, or no `Origin` header (not
+/// a browser's cross-origin request), or an `Origin` equal to this node's public URL origin
+/// or to the origin of the `Host` it was sent to. `Origin: null` is refused.
+pub fn origin_allowed(state: &ApiState, headers: &HeaderMap) -> bool {
+    let has_cookie = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|h| cookie_from_header(h).is_some());
+    if !has_cookie {
+        return true;
+    }
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    let public = state.settings.public_url.as_str();
+    let own = match public.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or("")),
+        None => String::new(),
+    };
+    if origin.eq_ignore_ascii_case(&own) {
+        return true;
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    !host.is_empty()
+        && (origin.eq_ignore_ascii_case(&format!("http://{host}"))
+            || origin.eq_ignore_ascii_case(&format!("https://{host}")))
 }
 
 /// Who sent these headers.

@@ -146,6 +146,12 @@ pub async fn check_health_post(state: State<ApiState>) -> Result<Json<CheckHealt
     check_health(state).await
 }
 
+/// The last check's time (Unix ms) and result, without pinging; `None` before the first
+/// check or while one is running (the dashboard's network page).
+pub fn last_check(state: &ApiState) -> Option<(i64, CheckHealth)> {
+    state.health_cache.try_lock().ok().and_then(|c| c.clone())
+}
+
 async fn run_check(state: &ApiState, pinger: Arc<dyn HealthPinger>, now: i64) -> CheckHealth {
     let own = &state.settings.own_did;
     let mut tasks = tokio::task::JoinSet::new();

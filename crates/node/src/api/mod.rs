@@ -205,6 +205,7 @@ pub fn router(state: ApiState) -> Router {
     let metrics = state.metrics.clone();
     public
         .merge(protected)
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

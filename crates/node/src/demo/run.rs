@@ -55,7 +55,7 @@ impl DemoOptions {
     }
 }
 
-/// The `demo.json` document: `{"nodes": [{name, did, verkey, api_url, ws_url, agent_url,
+/// The `demo.json` document: `{"nodes": [{name, did, verkey, api_url, dashboard_url, ws_url, agent_url,
 /// username, password}]}` in route order.
 pub fn demo_json(nodes: &[DemoNode]) -> Value {
     let list: Vec<Value> = nodes
@@ -67,6 +67,7 @@ pub fn demo_json(nodes: &[DemoNode]) -> Value {
                 "did": n.keys_did,
                 "verkey": n.verkey,
                 "api_url": api,
+                "dashboard_url": format!("{api}/ui/"),
                 "ws_url": format!("{}/transactions", api.replacen("http://", "ws://", 1)),
                 "agent_url": n.config.agent_endpoint(),
                 "username": n.username,
@@ -89,13 +90,14 @@ fn print_table(nodes: &[DemoNode], data_dir: &Path, seeded: usize) {
         .max()
         .unwrap_or(0);
     println!(
-        "  {:<w$}  {:<24}  {:<8}  PASSWORD",
-        "NODE", "DASHBOARD / API", "USER"
+        "  {:<w$}  {:<28}  {:<24}  {:<8}  PASSWORD",
+        "NODE", "DASHBOARD", "API", "USER"
     );
     for n in nodes {
         println!(
-            "  {:<w$}  {:<24}  {:<8}  {}",
+            "  {:<w$}  {:<28}  {:<24}  {:<8}  {}",
             n.org.organization,
+            format!("{}/ui/", n.api_url()),
             n.api_url(),
             n.username,
             n.password.expose()

@@ -57,6 +57,7 @@ macro_rules! on_pool {
 }
 
 mod connect;
+mod dashboard_reads;
 mod engine_state;
 mod error;
 mod gu;
@@ -73,6 +74,7 @@ mod uploads;
 mod users;
 
 pub use connect::StorageOptions;
+pub use dashboard_reads::{LedgerEnds, TokenListing};
 pub use error::StorageError;
 pub use gu::{GuKind, GuRecord};
 pub use gu_acks::{DueGu, GuDelivery};

@@ -54,7 +54,14 @@ pub async fn transactions(
         .map(|(_, v)| v.clone());
     let user = match token {
         Some(token) => super::tokens::authenticate_at(&state.db, &token, state.now_ms()).await,
-        None => authenticate_request(&state, &headers).await.ok(),
+        None => {
+            // A browser sends the session cookie with a WebSocket handshake from any page:
+            // only this node's own pages may use it (cross-site WebSocket hijacking).
+            if !super::auth::origin_allowed(&state, &headers) {
+                return super::auth::foreign_origin().into_response();
+            }
+            authenticate_request(&state, &headers).await.ok()
+        }
     };
     let Some(user) = user else {
         return ApiError::unauthorized("Invalid or expired token.").into_response();
