@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod b64;
+pub mod counters;
 pub mod envelope;
 pub mod json;
 pub mod keys;

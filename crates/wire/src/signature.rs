@@ -73,6 +73,7 @@ pub fn signed_bytes(value: &Value, ts: u64) -> Result<Vec<u8>, SignatureError> {
 
 /// Signs `value` at `ts` (Unix seconds) as Python's `sign` does (§4.2).
 pub fn sign(keys: &KeyPair, value: &Value, ts: u64) -> Result<SignatureDecorator, SignatureError> {
+    crate::counters::sign();
     let data = signed_bytes(value, ts)?;
     let signature = keys.sign(&data);
     Ok(SignatureDecorator {
@@ -133,12 +134,78 @@ fn decode_data(signer: Verkey, data: &[u8]) -> Result<Signed, SignatureError> {
 
 /// Verifies the signature over `sig_data` and returns its content (§4.3).
 /// Err unless the signature is valid for the `signer` it names.
+///
+/// A signature that verified once is remembered (a digest of signer, signature and signed
+/// data in a bounded process-wide set), so reading the same stored transaction again — the
+/// REST API verifies every transaction it shows — costs a SHA-256 instead of an Ed25519
+/// verification. Failures are not remembered.
 pub fn verify(d: &SignatureDecorator) -> Result<Signed, SignatureError> {
+    crate::counters::verify();
+    let p = parts(d)?;
+    let digest = verified::digest(&p.signer, &p.signature, &p.data);
+    if !verified::contains(&digest) {
+        if !p.signer.verify(&p.data, &p.signature) {
+            return Err(SignatureError::Invalid);
+        }
+        verified::insert(digest);
+    }
+    decode_data(p.signer, &p.data)
+}
+
+/// [`verify`] without the memory of earlier verifications (for benchmarks of the
+/// verification itself).
+#[doc(hidden)]
+pub fn verify_uncached(d: &SignatureDecorator) -> Result<Signed, SignatureError> {
+    crate::counters::verify();
     let p = parts(d)?;
     if !p.signer.verify(&p.data, &p.signature) {
         return Err(SignatureError::Invalid);
     }
     decode_data(p.signer, &p.data)
+}
+
+/// The set of signatures that verified (see [`verify`]).
+mod verified {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+
+    use sha2::{Digest, Sha256};
+
+    use crate::keys::Verkey;
+
+    /// Most remembered signatures before the set is emptied.
+    const MAX: usize = 16_384;
+
+    static SET: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+
+    fn set() -> &'static Mutex<HashSet<[u8; 32]>> {
+        SET.get_or_init(|| Mutex::new(HashSet::new()))
+    }
+
+    /// SHA-256 over the three parts, each prefixed by its length (unambiguous).
+    pub(super) fn digest(signer: &Verkey, signature: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for part in [signer.as_bytes().as_slice(), signature, data] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    pub(super) fn contains(digest: &[u8; 32]) -> bool {
+        set()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(digest)
+    }
+
+    pub(super) fn insert(digest: [u8; 32]) {
+        let mut s = set().lock().unwrap_or_else(PoisonError::into_inner);
+        if s.len() >= MAX {
+            s.clear();
+        }
+        s.insert(digest);
+    }
 }
 
 /// [`verify`], and the signer must be `expected` (§9.13: bind every signature to the

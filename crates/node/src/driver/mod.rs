@@ -9,7 +9,9 @@
 //!   timer (one `sleep_until` for the earliest deadline the engine asked for) are handled one
 //!   at a time. No locking around the engine is needed, and every step sees the result of the
 //!   previous one.
-//! * **One step = one database transaction.** Before a step the driver loads the ledgers it
+//! * **One step = one database transaction.** A step handles the event that woke the driver
+//!   and every event already queued behind it (up to 64: group commit, one fsync for all of
+//!   them; each event still sees the engine state the previous one left). Before a step the driver loads the ledgers it
 //!   may touch (those named by the request or the message, plus those of rounds in flight)
 //!   into its cache of open microledgers; [`NodeLedgers`](ledgers) records every durable
 //!   effect of `Engine::handle` (creation and commit batches, deletions). Then one [`Tx`]

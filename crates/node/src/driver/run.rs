@@ -1,5 +1,6 @@
 //! The driver task: start-up (engine checkpoint or a fresh engine, then
-//! `Event::Restarted`), the event loop over start requests, inbound messages and the timer,
+//! `Event::Restarted`), the event loop over start requests, inbound messages and the timer
+//! (each step takes every event already queued, up to [`MAX_BATCH`], into one transaction),
 //! recovery after a failed step, and shutdown (the step in progress is finished; nothing new
 //! is started once the cancellation token fires).
 
@@ -26,6 +27,9 @@ use crate::transport::{Inbound, Transport};
 
 /// The node transport the driver sends through (outbox and de-dup in the database).
 pub type NodeTransport = Transport<Database, Database>;
+
+/// Most events handled in one step (one database transaction).
+const MAX_BATCH: usize = 64;
 
 /// Pause before retrying a failed recovery.
 const RECOVERY_RETRY: Duration = Duration::from_secs(1);
@@ -181,8 +185,22 @@ impl Driver {
                 Some(message) = inbound.recv() => self.inbound_event(message),
                 () = sleep_until(timer), if timer.is_some() => Some(Event::Timer),
             };
-            if let Some(event) = event {
-                let started = match &event {
+            let Some(event) = event else { continue };
+            // Group commit: what else is already queued joins this step's transaction.
+            let mut batch = vec![event];
+            while batch.len() < MAX_BATCH {
+                let next = if let Ok(request) = requests.try_recv() {
+                    self.start_event(request)
+                } else if let Ok(message) = inbound.try_recv() {
+                    self.inbound_event(message)
+                } else {
+                    break;
+                };
+                batch.extend(next);
+            }
+            let started: Vec<String> = batch
+                .iter()
+                .filter_map(|event| match event {
                     Event::Start(req) => Some(
                         self.config
                             .engine
@@ -190,17 +208,17 @@ impl Driver {
                             .thread_id(flow_of(&req.flow), &req.thread_hex),
                     ),
                     _ => None,
-                };
-                if let Err(e) = self.step(event).await {
-                    tracing::warn!(error = %e, "consensus step failed");
-                    // A start that was not stored never began: tell its requester.
-                    if let Some(w) = started.and_then(|t| self.watchers.remove(&t)) {
-                        let report = ProblemReport::new(
-                            REQUEST_PROCESSING_ERROR,
-                            "the node could not store the round; nothing was changed",
-                        );
-                        let _ = w.send(RoundUpdate::Finished(Err(report)));
-                    }
+                })
+                .collect();
+            if let Err(e) = self.step_batch(batch).await {
+                tracing::warn!(error = %e, "consensus step failed");
+                // A start that was not stored never began: tell its requester.
+                for w in started.iter().filter_map(|t| self.watchers.remove(t)) {
+                    let report = ProblemReport::new(
+                        REQUEST_PROCESSING_ERROR,
+                        "the node could not store the round; nothing was changed",
+                    );
+                    let _ = w.send(RoundUpdate::Finished(Err(report)));
                 }
             }
         }

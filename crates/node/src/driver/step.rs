@@ -1,5 +1,6 @@
-//! One consensus step: load the ledgers the event needs, run `Engine::handle`, write every
-//! effect in one database transaction, then wake the outbox worker and publish progress.
+//! One consensus step: load the ledgers the events need, run `Engine::handle` for each event
+//! of the batch, write every effect in one database transaction, then wake the outbox worker
+//! and publish progress.
 //! See the module documentation of [`crate::driver`] for the reasons.
 
 use serde_json::{json, Value};
@@ -14,6 +15,19 @@ use super::run::Driver;
 use super::DriverError;
 use crate::ports::NewOutgoing;
 
+/// The ledger names an event may need loaded.
+fn ledgers_of(event: &Event) -> Vec<String> {
+    match event {
+        Event::Start(req) => match &req.flow {
+            StartFlow::Create { name, .. } => vec![name.clone()],
+            StartFlow::Commit { ledger, .. } => vec![ledger.clone()],
+            StartFlow::Parallel { ledgers, .. } => ledgers.clone(),
+        },
+        Event::Received { message, .. } => ledger_names_in(message),
+        Event::Timer | Event::Restarted => Vec::new(),
+    }
+}
+
 /// Who leads a round and who takes part: the API metadata of a ledger it creates.
 struct RoundInfo {
     actor: Did,
@@ -21,33 +35,53 @@ struct RoundInfo {
 }
 
 impl Driver {
-    /// Runs one event through the engine and makes its effects durable. On a storage
-    /// failure nothing is kept: the driver is marked for recovery (see `run.rs`).
+    /// Runs one event through the engine and makes its effects durable (see
+    /// [`Self::step_batch`]).
     pub(super) async fn step(&mut self, event: Event) -> Result<(), DriverError> {
+        self.step_batch(vec![event]).await
+    }
+
+    /// Runs `events` through the engine one after another and makes all their effects
+    /// durable in one database transaction (group commit: one fsync for every event that
+    /// was waiting). Nothing is sent or published before that transaction commits, so each
+    /// event's effects are exactly as durable as with one transaction per event. On a
+    /// storage failure nothing of the batch is kept: the driver is marked for recovery (see
+    /// `run.rs`).
+    pub(super) async fn step_batch(&mut self, events: Vec<Event>) -> Result<(), DriverError> {
         let now = now_ms();
-        let info = self.round_info(&event);
-        let mut names = match &event {
-            Event::Start(req) => match &req.flow {
-                StartFlow::Create { name, .. } => vec![name.clone()],
-                StartFlow::Commit { ledger, .. } => vec![ledger.clone()],
-                StartFlow::Parallel { ledgers, .. } => ledgers.clone(),
-            },
-            Event::Received { message, .. } => ledger_names_in(message),
-            Event::Timer | Event::Restarted => Vec::new(),
-        };
+        let mut names: Vec<String> = events.iter().flat_map(ledgers_of).collect();
         names.extend(self.engine.locked_ledgers());
+        names.sort_unstable();
+        names.dedup();
         self.load(&names).await?;
 
-        let before = self.engine.clone();
+        // The API metadata a ledger gets if the event creates it.
+        let metas: Vec<Option<Value>> = events
+            .iter()
+            .map(|e| self.round_info(e).map(|info| self.metadata(&info, now)))
+            .collect();
         let mut ledgers = NodeLedgers {
             open: &mut self.open,
             effects: Vec::new(),
         };
-        let commands = self.engine.handle(event, now, &self.keys, &mut ledgers);
+        let mut commands = Vec::new();
+        let mut created = Vec::new();
+        for (event, meta) in events.into_iter().zip(metas) {
+            let first = ledgers.effects.len();
+            commands.extend(self.engine.handle(event, now, &self.keys, &mut ledgers));
+            if let Some(meta) = meta {
+                for effect in ledgers.effects.get(first..).unwrap_or_default() {
+                    if let Effect::Create(batch) = effect {
+                        created.push((batch.meta.name.clone(), meta.clone()));
+                    }
+                }
+            }
+        }
         let effects = ledgers.effects;
-        if let Err(e) = self.persist(&effects, &commands, info.as_ref(), now).await {
+        if let Err(e) = self.persist(&effects, &commands, &created, now).await {
+            // The engine and the open ledgers went ahead of the database: both are rebuilt
+            // from it (`recover` in `run.rs`) before anything else is handled.
             tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
-            self.engine = before;
             self.open.clear();
             self.needs_recovery = true;
             return Err(e);
@@ -115,11 +149,11 @@ impl Driver {
         &self,
         effects: &[Effect],
         commands: &[Command],
-        info: Option<&RoundInfo>,
+        created: &[(String, Value)],
         now: u64,
     ) -> Result<(), DriverError> {
         let outgoing = self.pack(commands);
-        let state = serde_json::to_value(&self.engine)
+        let state = serde_json::to_string(&self.engine)
             .map_err(|e| DriverError::CorruptState(e.to_string()))?;
         let now_i = i64::try_from(now).unwrap_or(i64::MAX);
         let mut tx = self.db.begin().await?;
@@ -133,13 +167,10 @@ impl Driver {
                 }
             }
         }
-        for effect in effects {
-            if let (Effect::Create(batch), Some(info)) = (effect, info) {
-                let metadata = self.metadata(info, now);
-                tx.set_ledger_metadata(&batch.meta.name, &metadata).await?;
-            }
+        for (name, metadata) in created {
+            tx.set_ledger_metadata(name, metadata).await?;
         }
-        tx.put_engine_state(&state, now_i).await?;
+        tx.put_engine_state_text(&state, now_i).await?;
         tx.enqueue_outbox(&outgoing).await?;
         tx.commit().await?;
         Ok(())

@@ -1,6 +1,6 @@
 //! Opening a [`Database`]: URL parsing, per-backend connection options (SQLite WAL +
-//! `synchronous=FULL` + foreign keys + busy timeout; PostgreSQL `search_path`), pool sizing
-//! and the embedded migrations, which run on every connect (applied ones are skipped).
+//! `synchronous=FULL` + foreign keys + busy timeout, plus the `synchronous=NORMAL` pool for
+//! bookkeeping writes; PostgreSQL `search_path`), pool sizing and the embedded migrations, which run on every connect (applied ones are skipped).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -109,10 +109,28 @@ async fn open_sqlite(
             .idle_timeout(None)
             .max_lifetime(None);
     }
-    let pool = pool.connect_with(connect).await.map_err(connect_error)?;
+    let pool = pool
+        .connect_with(connect.clone())
+        .await
+        .map_err(connect_error)?;
     SQLITE_MIGRATIONS.run(&pool).await?;
+    // Bookkeeping writes (see "Bookkeeping writes" in the module docs of `storage`): the
+    // same file, without an fsync of their own. `:memory:` has a single connection.
+    let relaxed = if in_memory {
+        None
+    } else {
+        let relaxed = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.synchronous(SqliteSynchronous::Normal))
+            .await
+            .map_err(connect_error)?;
+        Some(relaxed)
+    };
     Ok(Database {
         backend: Backend::Sqlite(pool),
+        write_lock: Default::default(),
+        relaxed,
     })
 }
 
@@ -144,6 +162,8 @@ async fn open_postgres(
     POSTGRES_MIGRATIONS.run(&pool).await?;
     Ok(Database {
         backend: Backend::Postgres(pool),
+        write_lock: Default::default(),
+        relaxed: None,
     })
 }
 

@@ -20,14 +20,24 @@ impl Tx {
     ) -> Result<(), StorageError> {
         let text = serde_json::to_string(state)
             .map_err(|e| StorageError::Invalid(format!("engine state: {e}")))?;
-        super::error::check_text("engine state", &text)?;
+        self.put_engine_state_text(&text, now_ms).await
+    }
+
+    /// [`Tx::put_engine_state`] with the state already serialised (the driver serialises
+    /// the engine straight to text: one pass over a checkpoint that can be large).
+    pub async fn put_engine_state_text(
+        &mut self,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        super::error::check_text("engine state", text)?;
         on_tx!(self, |conn| {
             sqlx::query(
                 "INSERT INTO engine_state (id, state, updated_at_ms) VALUES (1, $1, $2) \
                  ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
                  updated_at_ms = excluded.updated_at_ms",
             )
-            .bind(&text)
+            .bind(text)
             .bind(now_ms)
             .execute(&mut *conn)
             .await?;

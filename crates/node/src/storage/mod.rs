@@ -33,6 +33,24 @@
 //!   expected_size` (PostgreSQL re-checks that after waiting for the other writer's row lock),
 //!   so the loser gets [`StorageError::Conflict`] and its whole `Tx` is discarded. The primary
 //!   keys of transactions and subtree hashes catch the same race a second time.
+//! * **Bookkeeping writes without their own fsync.** SQLite files get a second small pool
+//!   with `synchronous=NORMAL` ([`Database::relaxed`]) for writes whose loss on a power
+//!   failure can only cause a message to be delivered or handled again: the inbound de-dup
+//!   record ([`crate::ports::InboxDedup`]), and the outbox's `delivered`/`retry_later`/`expire`
+//!   and de-dup pruning. Their commits append to the same WAL as everything else, and a WAL
+//!   fsync covers every frame written before it, so the next FULL commit (the consensus step
+//!   that handles the de-duplicated message, or any later step) makes them durable too. A
+//!   de-dup record that is lost belongs to a message whose step was not stored either, so a
+//!   redelivery is handled as the first delivery would have been; a lost `delivered` re-sends
+//!   an envelope the peer drops as a duplicate. Nothing acknowledged (a step, a vote, a
+//!   `done`) is ever written through this pool. Saves one fsync per message received and
+//!   one per message delivered (measured in `docs/BENCHMARKS.md`).
+//! * **One writer at a time.** SQLite has one write lock per file; a connection that finds it
+//!   taken sleeps in SQLite's busy handler (1, 2, 5, 10, … 100 ms) before trying again. Two
+//!   writers of this process (a consensus step and an inbound de-dup record, say) would
+//!   therefore wait milliseconds for each other. Every [`Tx`] and the outbox's bookkeeping
+//!   writes take an in-process turn first (an async mutex, [`Database::write_turn`]), so they
+//!   queue and wake at once; the busy timeout remains for other processes. Reads never wait.
 //! * **Ledger loading.** The microledger crate is synchronous, sqlx is async: rows are fetched
 //!   first, then handed to [`LoadedLedger`], whose `apply` only updates memory (the node
 //!   applies the same batch inside its `Tx`). [`Database::load_ledger`] reads everything
@@ -52,6 +70,17 @@ macro_rules! on_pool {
         match &$db.backend {
             $crate::storage::Backend::Sqlite($pool) => $body,
             $crate::storage::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like `on_pool!`, but on the relaxed pool when there is one (see "Bookkeeping writes").
+macro_rules! on_relaxed_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match (&$db.relaxed, &$db.backend) {
+            (Some($pool), _) => $body,
+            (None, $crate::storage::Backend::Sqlite($pool)) => $body,
+            (None, $crate::storage::Backend::Postgres($pool)) => $body,
         }
     };
 }
@@ -99,6 +128,10 @@ pub enum BackendKind {
 #[derive(Clone, Debug)]
 pub struct Database {
     backend: Backend,
+    /// SQLite: one writer at a time in this process (see "One writer at a time").
+    write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite files only: the `synchronous=NORMAL` pool for bookkeeping writes.
+    relaxed: Option<SqlitePool>,
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +150,15 @@ impl Database {
     }
 
     /// Starts a unit of work (see [`Tx`]).
+    /// SQLite: waits for this process's turn to write (the guard ends it); None on
+    /// PostgreSQL, whose row locks need no help.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite(_) => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     pub async fn begin(&self) -> Result<Tx, StorageError> {
         Tx::begin(self).await
     }
@@ -131,6 +173,9 @@ impl Database {
 
     /// Closes every connection of the pool and waits for them to finish.
     pub async fn close(&self) {
+        if let Some(pool) = &self.relaxed {
+            pool.close().await;
+        }
         on_pool!(self, |pool| pool.close().await)
     }
 }

@@ -1,9 +1,11 @@
 //! The durable outbox and the inbound de-duplication record: [`OutboxStore`] and
 //! [`InboxDedup`] for [`Database`]. Enqueueing inside a larger unit of work is
-//! [`super::Tx::enqueue_outbox`]; this is the stand-alone form the transport uses.
+//! [`super::Tx::enqueue_outbox`]; this is the stand-alone form the transport uses. Every
+//! write here except `enqueue` goes through the relaxed pool (module docs of `storage`,
+//! "Bookkeeping writes").
 
 use super::row::Cols;
-use super::{Database, StorageError};
+use super::{Database, StorageError, Tx};
 use crate::ports::{InboxDedup, NewOutgoing, OutboxEntry, OutboxStore, StoreFailure};
 
 /// Longest `last_error` kept (in characters); the rest is cut.
@@ -38,7 +40,8 @@ impl OutboxStore for Database {
     }
 
     async fn delivered(&self, id: i64) -> Result<(), StoreFailure> {
-        on_pool!(self, |pool| {
+        let _turn = self.write_turn().await;
+        on_relaxed_pool!(self, |pool| {
             sqlx::query("DELETE FROM outbox WHERE id = $1")
                 .bind(id)
                 .execute(pool)
@@ -60,7 +63,8 @@ impl OutboxStore for Database {
             .filter(|c| *c != '\0')
             .take(MAX_ERROR_CHARS)
             .collect();
-        on_pool!(self, |pool| {
+        let _turn = self.write_turn().await;
+        on_relaxed_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE outbox SET attempts = $1, next_attempt_at_ms = $2, last_error = $3 \
                  WHERE id = $4",
@@ -77,7 +81,8 @@ impl OutboxStore for Database {
     }
 
     async fn expire(&self, now_ms: i64) -> Result<u64, StoreFailure> {
-        let dropped = on_pool!(self, |pool| {
+        let _turn = self.write_turn().await;
+        let dropped = on_relaxed_pool!(self, |pool| {
             sqlx::query("DELETE FROM outbox WHERE expires_at_ms < $1")
                 .bind(now_ms)
                 .execute(pool)
@@ -106,14 +111,15 @@ impl InboxDedup for Database {
         message_id: &str,
         now_ms: i64,
     ) -> Result<bool, StoreFailure> {
-        let mut tx = self.begin().await?;
+        let mut tx = Tx::begin_relaxed(self).await?;
         let new = tx.first_seen(sender_verkey, message_id, now_ms).await?;
         tx.commit().await?;
         Ok(new)
     }
 
     async fn prune(&self, before_ms: i64) -> Result<u64, StoreFailure> {
-        let removed = on_pool!(self, |pool| {
+        let _turn = self.write_turn().await;
+        let removed = on_relaxed_pool!(self, |pool| {
             sqlx::query("DELETE FROM inbox_seen WHERE seen_at_ms < $1")
                 .bind(before_ms)
                 .execute(pool)

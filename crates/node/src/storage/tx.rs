@@ -37,6 +37,9 @@ pub(crate) use on_tx;
 /// `ledger.commit(n)` on the in-memory [`super::LoadedLedger`] (it cannot conflict any more).
 pub struct Tx {
     pub(crate) inner: TxInner,
+    /// SQLite: this process's writer turn, held until the unit ends (see
+    /// [`Database::write_turn`]).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 pub(crate) enum TxInner {
@@ -56,15 +59,35 @@ impl std::fmt::Debug for Tx {
 
 impl Tx {
     pub(crate) async fn begin(db: &Database) -> Result<Tx, StorageError> {
-        let inner = match &db.backend {
+        let (inner, turn) = match &db.backend {
             // IMMEDIATE: take the write lock now, so a read-then-write cannot fail to upgrade.
-            Backend::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Backend::Sqlite(pool) => {
+                let turn = db.write_turn().await;
+                let t = pool.begin_with("BEGIN IMMEDIATE").await?;
+                (TxInner::Sqlite(t), turn)
+            }
+            Backend::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
         };
-        Ok(Tx { inner })
+        Ok(Tx { inner, _turn: turn })
     }
 
-    /// Makes every write of this unit durable (on SQLite: fsynced, `synchronous=FULL`).
+    /// A unit of work on the relaxed pool (bookkeeping writes only; see "Bookkeeping
+    /// writes" in the module docs of `storage`); the normal pool when there is none.
+    pub(crate) async fn begin_relaxed(db: &Database) -> Result<Tx, StorageError> {
+        match &db.relaxed {
+            Some(pool) => {
+                let turn = db.write_turn().await;
+                Ok(Tx {
+                    inner: TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                    _turn: turn,
+                })
+            }
+            None => Tx::begin(db).await,
+        }
+    }
+
+    /// Makes every write of this unit durable (on SQLite: fsynced, `synchronous=FULL`;
+    /// a relaxed unit only once a later FULL commit syncs the WAL).
     pub async fn commit(self) -> Result<(), StorageError> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

@@ -8,6 +8,9 @@
 //! each other (a later entry with the same due time comes out after, by id). Retries go on
 //! until `expires_at_ms`; then `expire` drops the entry.
 //!
+//! A delivered entry's next due entry to the same peer (seen in the same pass) is started
+//! at once, so a busy peer's queue drains at the speed of the HTTP round trip.
+//!
 //! State is in the store: a restarted worker picks up where the last one stopped. (One gap
 //! the port cannot close: the blocked set is in memory, so right after a restart a message
 //! queued to a peer whose older messages are still waiting for their retry time may be sent
@@ -43,6 +46,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             followers: HashMap::new(),
             tasks: HashMap::new(),
             last_prune: None,
+            stopping: false,
         };
         tokio::spawn(worker.run(cancel))
     }
@@ -53,11 +57,14 @@ struct Worker<O, D> {
     in_flight: JoinSet<Outcome>,
     /// Recipients with a delivery in flight.
     busy: HashSet<String>,
-    /// Per recipient: the newer due entries seen when its head was started (id, attempts).
-    followers: HashMap<String, Vec<(i64, u32)>>,
+    /// Per recipient: the newer due entries seen when its head was started, oldest first;
+    /// each is sent as soon as the one before it is delivered.
+    followers: HashMap<String, Vec<OutboxEntry>>,
     /// Delivery task → its recipient (to free the peer if the task dies).
     tasks: HashMap<tokio::task::Id, String>,
     last_prune: Option<Instant>,
+    /// Cancelled: finish what is in flight, start nothing new.
+    stopping: bool,
 }
 
 impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
@@ -78,6 +85,7 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 () = tokio::time::sleep(sleep) => {}
             }
         }
+        self.stopping = true;
         while let Some(done) = self.in_flight.join_next_with_id().await {
             self.finish(done).await;
         }
@@ -152,10 +160,12 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             return;
         }
         let head = group.remove(0);
-        self.followers.insert(
-            recipient.clone(),
-            group.iter().map(|e| (e.id, e.attempts)).collect(),
-        );
+        self.followers.insert(recipient.clone(), group);
+        self.send(recipient, head);
+    }
+
+    /// Starts the delivery of `head` to `recipient` (marked busy until it ends).
+    fn send(&mut self, recipient: String, head: OutboxEntry) {
         let http = self.inner.http.clone();
         let handle = self.in_flight.spawn(async move {
             let result = post(&http, &head.endpoint, head.body.clone(), None)
@@ -185,19 +195,30 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             }
         };
         self.busy.remove(&entry.recipient_did);
-        let followers = self
+        let mut followers = self
             .followers
             .remove(&entry.recipient_did)
             .unwrap_or_default();
         match result {
             Ok(()) => {
                 lock(&self.inner.blocked).remove(&entry.recipient_did);
+                // The peer's next message goes out at once, without waiting for a pass.
+                followers.retain(|e| e.expires_at_ms >= now_ms());
+                if !self.stopping && !followers.is_empty() {
+                    let next = followers.remove(0);
+                    self.followers
+                        .insert(entry.recipient_did.clone(), followers);
+                    self.send(entry.recipient_did.clone(), next);
+                }
                 if let Err(e) = self.inner.outbox.delivered(entry.id).await {
                     tracing::warn!(error = %e, outbox_id = entry.id, "outbox delivered failed");
                 }
                 tracing::debug!(to = %entry.recipient_did, outbox_id = entry.id, "delivered");
             }
-            Err(error) => self.failed(entry, followers, &error).await,
+            Err(error) => {
+                let followers = followers.iter().map(|e| (e.id, e.attempts)).collect();
+                self.failed(entry, followers, &error).await;
+            }
         }
     }
 

@@ -1,16 +1,69 @@
 //! Ed25519 → Curve25519 key conversion with libsodium semantics
 //! (`crypto_sign_ed25519_pk_to_curve25519` / `crypto_sign_ed25519_sk_to_curve25519`).
 //! No crate exposes the public-key rejection rules of libsodium, so they are spelled out here.
+//!
+//! Both conversions of a peer's key cost a scalar multiplication each (the subgroup check of
+//! the public key, the X25519 agreement of `crypto_box`), and a node talks to the same few
+//! peers all the time, so the converted public keys and the precomputed `crypto_box` per
+//! (our key, their key) pair — libsodium's `crypto_box_beforenm` — are kept in small
+//! process-wide caches ([`public_key`], [`salsa_box`]), emptied when they reach
+//! [`MAX_CACHED`] entries. The cached boxes hold shared keys; they live in the same process
+//! memory as the key pairs they come from and are zeroized when dropped.
 
-use crypto_box::{PublicKey, SecretKey};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crypto_box::{PublicKey, SalsaBox, SecretKey};
 use curve25519_dalek::edwards::CompressedEdwardsY;
 
 use super::EnvelopeError;
 use crate::keys::{KeyError, KeyPair, Verkey};
 
+/// Most entries of each cache before it is emptied.
+const MAX_CACHED: usize = 4096;
+
+type Cache<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
+
+static PUBLIC_KEYS: Cache<[u8; 32], PublicKey> = OnceLock::new();
+static BOXES: Cache<([u8; 32], [u8; 32]), Arc<SalsaBox>> = OnceLock::new();
+
+fn cached<K: std::hash::Hash + Eq, V: Clone>(
+    cache: &'static Cache<K, V>,
+    key: K,
+    make: impl FnOnce() -> Result<V, EnvelopeError>,
+) -> Result<V, EnvelopeError> {
+    let map = cache.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(v) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(v.clone());
+    }
+    let value = make()?;
+    let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
+    if guard.len() >= MAX_CACHED {
+        guard.clear();
+    }
+    guard.insert(key, value.clone());
+    Ok(value)
+}
+
 /// Birational map `u = (1 + y) / (1 - y)`; rejects, like libsodium, points of small order and
-/// points outside the prime-order subgroup.
+/// points outside the prime-order subgroup. Cached per verkey (only accepted keys).
 pub(crate) fn public_key(verkey: &Verkey) -> Result<PublicKey, EnvelopeError> {
+    cached(&PUBLIC_KEYS, *verkey.as_bytes(), || convert_public(verkey))
+}
+
+/// The `crypto_box` between our `me` and `their` key (the X25519 agreement done once per
+/// pair; see the module docs).
+pub(crate) fn salsa_box(their: &Verkey, me: &KeyPair) -> Result<Arc<SalsaBox>, EnvelopeError> {
+    let key = (*me.verkey().as_bytes(), *their.as_bytes());
+    cached(&BOXES, key, || {
+        Ok(Arc::new(SalsaBox::new(
+            &public_key(their)?,
+            &secret_key(me),
+        )))
+    })
+}
+
+fn convert_public(verkey: &Verkey) -> Result<PublicKey, EnvelopeError> {
     let point = CompressedEdwardsY(*verkey.as_bytes())
         .decompress()
         .ok_or(EnvelopeError::UnusableKey(KeyError::NotOnCurve))?;

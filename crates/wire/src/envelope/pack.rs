@@ -5,7 +5,6 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
-use crypto_box::SalsaBox;
 use rand_core::CryptoRngCore;
 use serde_json::{Map, Value};
 
@@ -49,11 +48,7 @@ pub fn box_cek(
     recipient: &Verkey,
     sender: &KeyPair,
 ) -> Result<Vec<u8>, EnvelopeError> {
-    let salsa = SalsaBox::new(
-        &convert::public_key(recipient)?,
-        &convert::secret_key(sender),
-    );
-    salsa
+    convert::salsa_box(recipient, sender)?
         .encrypt(&crypto_box::Nonce::from(*nonce), cek.as_slice())
         .map_err(|_| EnvelopeError::Encryption)
 }
@@ -105,6 +100,7 @@ pub fn pack_with(
     randomness: &Randomness,
     seal_rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, EnvelopeError> {
+    crate::counters::pack();
     if recipients.is_empty() {
         return Err(EnvelopeError::NoRecipients);
     }

@@ -3,7 +3,6 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
-use crypto_box::SalsaBox;
 use serde_json::Value;
 
 use super::header::{Alg, Entry, Header};
@@ -32,6 +31,7 @@ fn fixed<const N: usize>(bytes: &[u8], name: &'static str) -> Result<[u8; N], En
 
 /// Unpacks with whichever of `candidates` the envelope is addressed to.
 pub fn unpack_for(envelope: &[u8], candidates: &[&KeyPair]) -> Result<Unpacked, EnvelopeError> {
+    crate::counters::unpack();
     if envelope.len() > MAX_ENVELOPE_BYTES {
         return Err(EnvelopeError::TooLarge {
             size: envelope.len(),
@@ -100,7 +100,7 @@ fn open_cek(
                 .map_err(|_| EnvelopeError::BadSender(crate::keys::KeyError::Base58))?;
             let sender_vk = Verkey::from_base58(sender_text).map_err(EnvelopeError::BadSender)?;
             let nonce = fixed::<24>(&decode(iv, "header.iv")?, "header.iv")?;
-            let salsa = SalsaBox::new(&convert::public_key(&sender_vk)?, &my_secret);
+            let salsa = convert::salsa_box(&sender_vk, me)?;
             let cek = salsa
                 .decrypt(&crypto_box::Nonce::from(nonce), encrypted_key.as_slice())
                 .map_err(|_| EnvelopeError::DecryptionFailed("encrypted_key"))?;
