@@ -42,6 +42,9 @@ async fn scenario(page: &Page, net: &Network, dir: &std::path::Path) -> Result<(
     steps_pages::gu11_register(page, first)
         .await
         .context("GU-11 register")?;
+    steps_pages::gu11_reaches_second_node(page, nodes)
+        .await
+        .context("GU-11 at node 2")?;
     steps_pages::network_page(page, nodes)
         .await
         .context("network page")?;

@@ -94,15 +94,35 @@ pub async fn fill_wizard(page: &Page, ledgers: Option<&str>, doc: &WizardDoc<'_>
     Ok(())
 }
 
-/// Clicks `#wizard-preview` and returns the command JSON shown in `pre#wizard-preview-json`.
+/// The editable preview of the wizard's message.
+const PREVIEW: &str = "textarea#wizard-preview-json";
+
+/// Clicks `#wizard-preview` and returns the command JSON shown in the preview.
 pub async fn preview(page: &Page) -> Result<Value> {
     page.click("#wizard-preview").await?;
     let text = wait_for("the preview JSON", || async {
-        let text = page.text("pre#wizard-preview-json").await?;
-        Ok((!text.trim().is_empty()).then_some(text))
+        let text = page.find(PREVIEW).await?.prop("value").await?;
+        Ok(text.filter(|t| !t.trim().is_empty()))
     })
     .await?;
     serde_json::from_str(&text).with_context(|| format!("the preview is not JSON: {text}"))
+}
+
+/// Types `text` over the preview's content.
+pub async fn edit_preview(page: &Page, text: &str) -> Result<()> {
+    page.fill(PREVIEW, text).await
+}
+
+/// Clicks `#wizard-submit` expecting a refusal next to the preview; returns its text.
+pub async fn submit_refused(page: &Page) -> Result<String> {
+    page.click("#wizard-submit").await?;
+    wait_for("the error next to the preview", || async {
+        let el = page.find("#wizard-json-error").await?;
+        let shown = el.attr("hidden").await?.is_none();
+        let text = el.text().await?;
+        Ok((shown && !text.trim().is_empty()).then_some(text))
+    })
+    .await
 }
 
 /// Waits for `#<prefix>-result[data-outcome]`; fails unless the outcome is `done`.

@@ -1,6 +1,7 @@
 //! Steps 2–3: a container created through the wizard at node 1 with an uploaded PDF (upload
-//! listing, preview JSON, live outcome), then seen at node 2 with its status, verified
-//! signature and document (size, SHA-256, downloadable bytes).
+//! listing, preview JSON, live outcome, default WayBill), then seen at node 2 with its status,
+//! the menu's approaching count, verified signature and document (size, SHA-256,
+//! downloadable bytes).
 
 use std::path::Path;
 
@@ -83,6 +84,10 @@ pub async fn create_container_with_a_pdf(page: &Page, node: &Node, dir: &Path) -
         .prop("value")
         .await?
         .unwrap_or_default();
+    ensure!(
+        default_type == "WayBill",
+        "default document type at node 1 (rail) is {default_type:?}, expected WayBill"
+    );
 
     let message = preview(page).await?;
     let kind = message["@type"].as_str().unwrap_or_default();
@@ -179,6 +184,20 @@ pub async fn container_reaches_the_second_node(
     ensure!(
         status.as_deref() == Some("started"),
         "status at node 2: {status:?}"
+    );
+    // The menu counts the containers approaching node 2, as the unfiltered tab does.
+    page.goto(&second.url("/ui/containers")).await?;
+    let count = |css: &'static str| async move {
+        let text = page.text(css).await?;
+        text.trim()
+            .parse::<usize>()
+            .with_context(|| format!("{css} is {text:?}, not a number"))
+    };
+    let menu = count("a#nav-approaching span.count").await?;
+    let tab = count("a#tab-approaching span.count").await?;
+    ensure!(
+        menu == tab && menu >= 1,
+        "approaching: menu {menu}, tab {tab} at node 2 (expected equal, at least 1)"
     );
 
     page.click_and_load(&format!("{row} a.container-link"))

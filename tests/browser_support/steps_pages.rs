@@ -1,38 +1,70 @@
-//! The other main pages at node 1 — the GU-11 register (a record created through its form),
+//! The other main pages at node 1 — the GU-11 register (a record created through its form,
+//! then found in node 2's register with node 1 as its sender),
 //! the network page (every participant, a health check run from the page, this node's
 //! card), the admin page — each with a screenshot; and step 7, the language switch (a
 //! caption changes, the choice survives a reload, and switches back).
 
 use anyhow::{ensure, Context, Result};
 
-use super::flows::{create_gu11, html_lang};
+use super::flows::{create_gu11, html_lang, login};
 use super::network::Node;
 use super::page::{wait_for, Page};
 
-/// A GU-11 record through `/ui/gu11/new`, listed in the register with its sender.
-pub async fn gu11_register(page: &Page, node: &Node) -> Result<()> {
-    create_gu11(page, node, "GU11-BRW-1", "Copper cathodes").await?;
-    page.goto(&node.url("/ui/gu11")).await?;
+/// The GU-11 record the scenario creates at node 1.
+const GU11_NO: &str = "GU11-BRW-1";
+
+/// The sender cell of the current GU-11 register's row for record `no`, if listed.
+async fn gu11_sender(page: &Page, no: &str) -> Result<Option<String>> {
     page.wait_css("table#gu-list").await?;
-    let mut found = false;
     for row in page.find_all("tr.gu-row").await? {
-        if row.text().await?.contains("GU11-BRW-1") {
+        if row.text().await?.contains(no) {
             let sender = row
                 .find(fantoccini::Locator::Css("td.gu-sender"))
                 .await?
                 .text()
                 .await?;
-            ensure!(
-                sender.contains(&node.name),
-                "GU-11 sender {sender:?}, expected {}",
-                node.name
-            );
-            found = true;
+            return Ok(Some(sender));
         }
     }
-    ensure!(found, "the GU-11 record GU11-BRW-1 is not in the register");
+    Ok(None)
+}
+
+/// A GU-11 record through `/ui/gu11/new`, listed in the register with its sender.
+pub async fn gu11_register(page: &Page, node: &Node) -> Result<()> {
+    create_gu11(page, node, GU11_NO, "Copper cathodes").await?;
+    page.goto(&node.url("/ui/gu11")).await?;
+    let sender = gu11_sender(page, GU11_NO)
+        .await?
+        .with_context(|| format!("the GU-11 record {GU11_NO} is not in the register"))?;
+    ensure!(
+        sender.contains(&node.name),
+        "GU-11 sender {sender:?}, expected {}",
+        node.name
+    );
     page.screenshot("gu11").await?;
     Ok(())
+}
+
+/// The GU-11 record of node 1 reaches node 2's register (up to 60 s), sent by node 1's
+/// organisation; then the browser logs in at node 1 again.
+pub async fn gu11_reaches_second_node(page: &Page, nodes: &[Node]) -> Result<()> {
+    let (first, second) = (&nodes[0], &nodes[1]);
+    login(page, second).await?;
+    let url = second.url("/ui/gu11");
+    let sender = wait_for(
+        &format!("GU-11 {GU11_NO} in the register at {}", second.name),
+        || async {
+            page.goto(&url).await?;
+            gu11_sender(page, GU11_NO).await
+        },
+    )
+    .await?;
+    ensure!(
+        sender.contains(&first.name) && !sender.contains(&second.name),
+        "GU-11 sender at node 2 is {sender:?}, expected {}",
+        first.name
+    );
+    login(page, first).await
 }
 
 /// The network page lists every node and runs a health check from its button.

@@ -18,7 +18,7 @@ mod unit_tests;
 
 use std::path::PathBuf;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, DocumentSet};
 use crate::keystore::KeyStoreError;
 use crate::roster::{Network, RosterError};
 use crate::serve::ServeError;
@@ -84,6 +84,8 @@ pub struct DemoOrg {
     pub days: Option<u32>,
     /// Logo file name.
     pub logo: &'static str,
+    /// The document set its wizard offers first (the ports: sea).
+    pub document_set: DocumentSet,
 }
 
 /// The five organisations in route order, with the leg durations of the original
@@ -96,6 +98,7 @@ pub const TMTM_DEMO: [DemoOrg; 5] = [
         port: 9101,
         days: None,
         logo: "ktz-express.png",
+        document_set: DocumentSet::Rail,
     },
     DemoOrg {
         label: "Solvo.tos - PORT AKTAU",
@@ -104,6 +107,7 @@ pub const TMTM_DEMO: [DemoOrg; 5] = [
         port: 9102,
         days: Some(5),
         logo: "port-aktau.png",
+        document_set: DocumentSet::Sea,
     },
     DemoOrg {
         label: "PMIS - PORT OF BAKU",
@@ -112,6 +116,7 @@ pub const TMTM_DEMO: [DemoOrg; 5] = [
         port: 9103,
         days: Some(3),
         logo: "port-of-baku.png",
+        document_set: DocumentSet::Sea,
     },
     DemoOrg {
         label: "ADI Smart",
@@ -120,6 +125,7 @@ pub const TMTM_DEMO: [DemoOrg; 5] = [
         port: 9104,
         days: Some(1),
         logo: "azerbaijan-railways.png",
+        document_set: DocumentSet::Rail,
     },
     DemoOrg {
         label: "GR Logistics & Terminals",
@@ -128,6 +134,7 @@ pub const TMTM_DEMO: [DemoOrg; 5] = [
         port: 9105,
         days: Some(2),
         logo: "georgian-railway.png",
+        document_set: DocumentSet::Rail,
     },
 ];
 

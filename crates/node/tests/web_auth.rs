@@ -263,6 +263,21 @@ async fn every_page_for_users_redirects_anonymous_and_carries_the_headers() {
         );
     }
     assert_eq!(anon.get("/").await.location(), "/ui/login");
+    // A form sent without a session cannot be repeated by a redirect: no `next`, so the
+    // login lands on the container list rather than on a 405.
+    let csrf = csrf_in(&anon.html("/ui/login").await);
+    for path in [
+        "/ui/admin/users",
+        "/ui/network/check",
+        "/ui/logout",
+        "/ui/admin/tokens",
+        "/ui/containers",
+        "/ui/no-such-page",
+    ] {
+        let r = anon.post(path, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.location(), "/ui/login", "{path}");
+    }
     let admin = Browser::new(&api.base);
     admin.login(ADMIN.0, ADMIN.1).await;
     assert_eq!(admin.get("/").await.location(), "/ui/containers");
@@ -287,6 +302,14 @@ async fn every_page_for_users_redirects_anonymous_and_carries_the_headers() {
         CSP
     );
     assert_eq!(admin.get("/ui/containers/NO-SUCH").await.status, 404);
+    let wrong_method = admin
+        .post(
+            "/ui/containers",
+            &[("csrf", &csrf_in(&admin.html("/ui/containers").await))],
+        )
+        .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.headers["content-security-policy"], CSP);
     assert_eq!(admin.get("/ui/assets/style.css").await.status, 200);
     assert_eq!(admin.get("/ui/assets/nope.js").await.status, 404);
 

@@ -1,5 +1,5 @@
 //! The container list over a seeded database (250 containers): search by name, station and
-//! date prefix, the status filter, the tab counts and paging; the container page's route
+//! date prefix, the status filter, the tab counts, the menu's approaching counter and paging; the container page's route
 //! picture (reached/current/overdue hops) and timeline marks.
 
 mod api_support;
@@ -81,6 +81,10 @@ async fn search_filters_tabs_and_paging() {
     let finished = b.html("/ui/containers?status=finished").await;
     assert_eq!(count(&finished, "tab-all"), 50);
     assert_eq!(count(&finished, "tab-approaching"), 0);
+    // The menu's counter ignores the page's filters and is on every page.
+    assert_eq!(count(&finished, "nav-approaching"), 100);
+    assert_eq!(count(&b.html("/ui/gu11").await, "nav-approaching"), 100);
+    assert_eq!(count(&b.html("/ui/network").await, "nav-approaching"), 100);
     assert!(finished.matches("data-status=\"finished\"").count() == 50);
     let started = b
         .html("/ui/containers?status=started&tab=approaching")

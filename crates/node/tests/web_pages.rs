@@ -1,6 +1,7 @@
 //! The network page (health results, the check button, the participant card), the admin
 //! page's actions (generated password shown once and usable, tokens shown once and revoked),
-//! the GU register's filter, and the wizard's parallel flow pre-filled from the list.
+//! the GU register's filter, the wizard's parallel flow pre-filled from the list, and the
+//! wizard's document types (the node's own set first, with its default).
 
 mod api_support;
 mod web_support;
@@ -14,6 +15,7 @@ use api_support::{
 use serde_json::json;
 use tmtm_node::api::health::PingFuture;
 use tmtm_node::api::HealthPinger;
+use tmtm_node::config::DocumentSet;
 use tmtm_node::storage::GuKind;
 use tmtm_wire::keys::Did;
 use web_support::{csrf_in, Browser};
@@ -186,4 +188,44 @@ async fn gu_filter_and_parallel_wizard() {
     assert!(w.contains("value=\"\u{0421}onnaissement\""));
     let n = b.html("/ui/wizard?new=1").await;
     assert!(n.contains("data-mode=\"new\"") && n.contains("name=\"date\" value=\"20.03.2024\""));
+}
+
+/// The `value` of the `selected` option and the `data-set` of the option groups, in order.
+fn doc_type_choice(html: &str) -> (String, Vec<String>) {
+    let selected = html
+        .split("<option value=\"")
+        .skip(1)
+        .find(|o| o[..o.find('>').unwrap()].contains(" selected"))
+        .map(|o| o[..o.find('"').unwrap()].to_owned())
+        .unwrap_or_default();
+    let sets = html
+        .split("<optgroup ")
+        .skip(1)
+        .map(|g| {
+            let at = g.find("data-set=\"").unwrap() + "data-set=\"".len();
+            g[at..at + g[at..].find('"').unwrap()].to_owned()
+        })
+        .collect();
+    (selected, sets)
+}
+
+#[tokio::test]
+async fn the_wizard_offers_the_nodes_document_set_first() {
+    let rail = start().await;
+    let b = Browser::new(&rail.base);
+    b.login(USER.0, USER.1).await;
+    let (selected, sets) = doc_type_choice(&b.html("/ui/wizard?new=1").await);
+    assert_eq!(selected, "WayBill");
+    assert_eq!(sets, ["rail", "sea"]);
+
+    let sea = start_with(Options {
+        document_set: DocumentSet::Sea,
+        ..Options::default()
+    })
+    .await;
+    let b = Browser::new(&sea.base);
+    b.login(USER.0, USER.1).await;
+    let (selected, sets) = doc_type_choice(&b.html("/ui/wizard?new=1").await);
+    assert_eq!(selected, "\u{0421}onnaissement", "Cyrillic С (U+0421)");
+    assert_eq!(sets, ["sea", "rail"]);
 }

@@ -41,7 +41,7 @@ use axum::routing::{delete, get, post};
 use axum::{middleware, Router};
 use tmtm_wire::keys::Did;
 
-use crate::config::{NodeConfig, SignaturePolicy};
+use crate::config::{DocumentSet, NodeConfig, SignaturePolicy};
 use crate::endpoint::HttpUrl;
 use crate::roster::Network;
 use crate::storage::Database;
@@ -66,6 +66,8 @@ pub struct ApiSettings {
     pub token_lifetime_secs: u64,
     pub upload_max_bytes: u64,
     pub signature_policy: SignaturePolicy,
+    /// The document set the wizard offers first.
+    pub document_set: DocumentSet,
     pub session_lifetime_ms: i64,
 }
 
@@ -79,6 +81,7 @@ impl ApiSettings {
             token_lifetime_secs: config.token_lifetime_secs,
             upload_max_bytes: config.upload_max_bytes,
             signature_policy: config.signature_policy,
+            document_set: config.document_set,
             session_lifetime_ms: sessions::DEFAULT_SESSION_LIFETIME_MS,
         }
     }

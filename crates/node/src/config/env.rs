@@ -25,6 +25,7 @@ pub const KNOWN_TMTM_VARS: &[&str] = &[
     "TMTM_TOKEN_LIFETIME_SECS",
     "TMTM_UPLOAD_MAX_BYTES",
     "TMTM_SIGNATURE_POLICY",
+    "TMTM_DOCUMENT_SET",
     "TMTM_NETWORK_FILE",
     "TMTM_ADMIN_USERNAME",
     "TMTM_ADMIN_PASSWORD",
@@ -111,6 +112,7 @@ pub(super) fn layer(env: &EnvMap) -> Result<ConfigLayer, ConfigError> {
         )?,
         upload_max_bytes: parse(env, &["TMTM_UPLOAD_MAX_BYTES"], int(values::upload_max))?,
         signature_policy: parse(env, &["TMTM_SIGNATURE_POLICY"], values::signature_policy)?,
+        document_set: parse(env, &["TMTM_DOCUMENT_SET"], values::document_set)?,
         network_file: parse(env, &["TMTM_NETWORK_FILE"], values::path)?,
         admin_username: parse(
             env,

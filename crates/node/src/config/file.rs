@@ -23,6 +23,7 @@ struct RawFile {
     token_lifetime_secs: Option<Spanned<i64>>,
     upload_max_bytes: Option<Spanned<i64>>,
     signature_policy: Option<Spanned<String>>,
+    document_set: Option<Spanned<String>>,
     network_file: Option<Spanned<String>>,
     admin_username: Option<Spanned<String>>,
 }
@@ -115,6 +116,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<ConfigLayer, ConfigError>
             "signature_policy",
             values::signature_policy
         ),
+        document_set: conv!(raw.document_set, "document_set", values::document_set),
         network_file: conv!(raw.network_file, "network_file", values::path).map(rel),
         admin_username: conv!(raw.admin_username, "admin_username", values::username),
         admin_password: None,

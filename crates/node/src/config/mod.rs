@@ -53,6 +53,26 @@ pub enum SignaturePolicy {
     Legacy,
 }
 
+/// Which document types the wizard offers first (the original's `AGENT_IS_SEA`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocumentSet {
+    /// Railway documents, WayBill first (the default).
+    #[default]
+    Rail,
+    /// Sea documents, Сonnaissement first (a port).
+    Sea,
+}
+
+impl DocumentSet {
+    /// `rail` / `sea`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentSet::Rail => "rail",
+            DocumentSet::Sea => "sea",
+        }
+    }
+}
+
 /// Where the wallet key comes from.
 #[derive(Clone, Debug)]
 pub enum WalletKeySource {
@@ -75,6 +95,7 @@ pub struct ConfigLayer {
     pub token_lifetime_secs: Option<u64>,
     pub upload_max_bytes: Option<u64>,
     pub signature_policy: Option<SignaturePolicy>,
+    pub document_set: Option<DocumentSet>,
     pub network_file: Option<PathBuf>,
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret>,
@@ -94,6 +115,7 @@ impl ConfigLayer {
             token_lifetime_secs: over.token_lifetime_secs.or(self.token_lifetime_secs),
             upload_max_bytes: over.upload_max_bytes.or(self.upload_max_bytes),
             signature_policy: over.signature_policy.or(self.signature_policy),
+            document_set: over.document_set.or(self.document_set),
             network_file: over.network_file.or(self.network_file),
             admin_username: over.admin_username.or(self.admin_username),
             admin_password: over.admin_password.or(self.admin_password),
@@ -153,6 +175,7 @@ pub struct NodeConfig {
     pub token_lifetime_secs: u64,
     pub upload_max_bytes: u64,
     pub signature_policy: SignaturePolicy,
+    pub document_set: DocumentSet,
     pub network_file: PathBuf,
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret>,
@@ -247,6 +270,7 @@ impl NodeConfig {
                 .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS),
             upload_max_bytes: layer.upload_max_bytes.unwrap_or(DEFAULT_UPLOAD_MAX_BYTES),
             signature_policy: layer.signature_policy.unwrap_or_default(),
+            document_set: layer.document_set.unwrap_or_default(),
             network_file: cwd.join(
                 layer
                     .network_file

@@ -49,6 +49,7 @@ fn defaults() {
     assert_eq!(c.token_lifetime_secs, 3600);
     assert_eq!(c.upload_max_bytes, 25 * 1024 * 1024);
     assert_eq!(c.signature_policy, SignaturePolicy::Strict);
+    assert_eq!(c.document_set, DocumentSet::Rail);
     assert_eq!(c.network_file, PathBuf::from("/srv/network.toml"));
     assert_eq!(
         c.keystore_path(),
@@ -69,6 +70,7 @@ wallet_key_file = "/run/secrets/wallet"
 token_lifetime_secs = 600
 upload_max_bytes = 1048576
 signature_policy = "legacy"
+document_set = "sea"
 network_file = "net/network.toml"
 admin_username = "admin"
 "#;
@@ -90,6 +92,7 @@ fn file_values_and_relative_paths() {
     assert_eq!(c.token_lifetime_secs, 600);
     assert_eq!(c.upload_max_bytes, 1048576);
     assert_eq!(c.signature_policy, SignaturePolicy::Legacy);
+    assert_eq!(c.document_set, DocumentSet::Sea);
     assert_eq!(c.admin_username.as_deref(), Some("admin"));
 }
 
@@ -99,15 +102,18 @@ fn layering_defaults_file_env_cli() {
     let cfg = dir.path().join("tmtm.toml");
     fs::write(
         &cfg,
-        "listen = \"127.0.0.1:7000\"\ndata_dir = \"from-file\"\nagent_path = \"/a\"\n",
+        "listen = \"127.0.0.1:7000\"\ndata_dir = \"from-file\"\nagent_path = \"/a\"\n\
+         document_set = \"rail\"\n",
     )
     .unwrap();
     let e = env(&[
         ("TMTM_CONFIG", cfg.to_str().unwrap()),
         ("TMTM_DATA_DIR", "/from-env"),
         ("TMTM_PUBLIC_URL", "http://env.example"),
+        ("TMTM_DOCUMENT_SET", "sea"),
     ]);
     let c = NodeConfig::load(&CliOverrides::default(), &e, dir.path()).unwrap();
+    assert_eq!(c.document_set, DocumentSet::Sea, "env over file");
     assert_eq!(c.config_file.as_deref(), Some(cfg.as_path()));
     assert_eq!(c.listen.to_string(), "127.0.0.1:7000", "file over default");
     assert_eq!(c.agent_path, "/a");
@@ -186,6 +192,11 @@ fn bad_file_values_name_key_and_line() {
             "outside 1024..=",
         ),
         ("signature_policy = \"lax\"", "signature_policy", "strict"),
+        (
+            "document_set = \"air\"",
+            "document_set",
+            "neither \"rail\" nor \"sea\"",
+        ),
         ("data_dir = \" \"", "data_dir", "empty"),
         ("admin_username = \"\"", "admin_username", "user name"),
     ];
@@ -220,6 +231,7 @@ fn bad_env_values_name_the_variable() {
         ("TMTM_TOKEN_LIFETIME_SECS", "5", "outside"),
         ("TMTM_UPLOAD_MAX_BYTES", "-1", "outside"),
         ("TMTM_SIGNATURE_POLICY", "none", "strict"),
+        ("TMTM_DOCUMENT_SET", "Sea", "neither \"rail\" nor \"sea\""),
         ("DATABASE_PORT", "http", "TCP port"),
         ("DATABASE_HOST", "a/b", "host name"),
     ];

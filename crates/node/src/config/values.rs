@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use tmtm_wire::keys::Did;
 
-use super::SignaturePolicy;
+use super::{DocumentSet, SignaturePolicy};
 use crate::endpoint::HttpUrl;
 use crate::secret::DatabaseUrl;
 
@@ -110,6 +110,15 @@ pub fn signature_policy(text: &str) -> Result<SignaturePolicy, String> {
         "strict" => Ok(SignaturePolicy::Strict),
         "legacy" => Ok(SignaturePolicy::Legacy),
         _ => Err(format!("{text:?} is neither \"strict\" nor \"legacy\"")),
+    }
+}
+
+/// `rail` or `sea`.
+pub fn document_set(text: &str) -> Result<DocumentSet, String> {
+    match text.trim() {
+        "rail" => Ok(DocumentSet::Rail),
+        "sea" => Ok(DocumentSet::Sea),
+        _ => Err(format!("{text:?} is neither \"rail\" nor \"sea\"")),
     }
 }
 

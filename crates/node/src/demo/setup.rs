@@ -226,6 +226,7 @@ fn node_config(
         network_file: Some(data_dir.join(NETWORK_FILE)),
         admin_username: Some(username.to_owned()),
         admin_password: Some(password.clone()),
+        document_set: Some(org.document_set),
         ..ConfigLayer::default()
     };
     Ok(NodeConfig::resolve(layer, None, data_dir)?)

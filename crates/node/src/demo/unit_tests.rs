@@ -3,6 +3,7 @@
 
 use super::setup::{self, network_toml, slug};
 use super::TMTM_DEMO;
+use crate::config::DocumentSet;
 use crate::roster::Network;
 use tmtm_wire::keys::KeyPair;
 
@@ -37,6 +38,12 @@ fn prepare_creates_private_files_and_reuses_them() {
     let dir = tempfile::tempdir().unwrap();
     let first = setup::prepare(dir.path(), 3, 7801).unwrap();
     assert_eq!(first.len(), 3);
+    let sets: Vec<DocumentSet> = first.iter().map(|n| n.config.document_set).collect();
+    assert_eq!(
+        sets,
+        [DocumentSet::Rail, DocumentSet::Sea, DocumentSet::Sea],
+        "the ports use the sea documents"
+    );
     let second = setup::prepare(dir.path(), 3, 7801).unwrap();
     for (a, b) in first.iter().zip(&second) {
         assert_eq!(a.keys_did, b.keys_did);

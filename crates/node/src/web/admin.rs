@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Map, Value};
 
-use super::layout::{self, error_page, Viewer};
+use super::layout::{self, error_page, PageRequest, Viewer};
 use crate::api::clock::rfc3339;
 use crate::api::sessions::new_secret;
 use crate::api::users::{add_user, list_users, set_disabled, set_password};
@@ -77,8 +77,8 @@ async fn render(state: &ApiState, viewer: &Viewer, flash: Option<Flash>) -> Resp
 }
 
 /// The admin viewer, or the response to send instead (login redirect or 403).
-async fn admin(state: &ApiState, headers: &HeaderMap, uri: &Uri) -> Result<Viewer, Response> {
-    let viewer = layout::require(state, headers, uri).await?;
+async fn admin(state: &ApiState, req: &PageRequest) -> Result<Viewer, Response> {
+    let viewer = layout::require(state, req).await?;
     if !viewer.is_admin() {
         return Err(error_page(
             viewer.lang,
@@ -93,11 +93,10 @@ async fn admin(state: &ApiState, headers: &HeaderMap, uri: &Uri) -> Result<Viewe
 /// Admin + CSRF check of a form post.
 async fn admin_post(
     state: &ApiState,
-    headers: &HeaderMap,
-    uri: &Uri,
+    req: &PageRequest,
     form: &HashMap<String, String>,
 ) -> Result<Viewer, Response> {
-    let viewer = admin(state, headers, uri).await?;
+    let viewer = admin(state, req).await?;
     if !viewer.csrf_ok(form) {
         return Err(error_page(
             viewer.lang,
@@ -130,8 +129,8 @@ fn field<'a>(form: &'a HashMap<String, String>, key: &str) -> &'a str {
 }
 
 /// `GET /ui/admin`.
-pub async fn page(State(state): State<ApiState>, headers: HeaderMap, uri: Uri) -> Response {
-    match admin(&state, &headers, &uri).await {
+pub async fn page(State(state): State<ApiState>, req: PageRequest) -> Response {
+    match admin(&state, &req).await {
         Ok(v) => render(&state, &v, None).await,
         Err(r) => r,
     }
@@ -140,11 +139,10 @@ pub async fn page(State(state): State<ApiState>, headers: HeaderMap, uri: Uri) -
 /// `POST /ui/admin/users`: username, password, role.
 pub async fn create_user(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match admin_post(&state, &headers, &uri, &form).await {
+    let viewer = match admin_post(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -168,11 +166,10 @@ pub async fn create_user(
 /// `POST /ui/admin/users/disable`: username, disabled = `1` (disable) or `0` (enable).
 pub async fn disable_user(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match admin_post(&state, &headers, &uri, &form).await {
+    let viewer = match admin_post(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -192,11 +189,10 @@ pub async fn disable_user(
 /// `POST /ui/admin/users/reset`: username, password (empty: a generated one, shown once).
 pub async fn reset_password(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match admin_post(&state, &headers, &uri, &form).await {
+    let viewer = match admin_post(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -224,11 +220,10 @@ pub async fn reset_password(
 /// `POST /ui/admin/tokens`: username (empty: the admin); the token is shown once.
 pub async fn issue_token(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match admin_post(&state, &headers, &uri, &form).await {
+    let viewer = match admin_post(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -264,11 +259,10 @@ pub async fn issue_token(
 /// `POST /ui/admin/tokens/revoke`: id.
 pub async fn revoke_token(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match admin_post(&state, &headers, &uri, &form).await {
+    let viewer = match admin_post(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -7,13 +7,13 @@
 //! wizard adds) and the raw transaction.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::containers::{status_caption, status_code};
 use super::i18n::{doc_type_caption, Lang};
-use super::layout::{self, error_page, page, Viewer};
+use super::layout::{self, error_page, page, PageRequest, Viewer};
 use super::route_svg;
 use super::url::{attachment_href, content_uid, query};
 use crate::api::clock::{civil_from_days, utc_day};
@@ -99,11 +99,10 @@ fn expected_arrival(
 /// `GET /ui/containers/{name}`.
 pub async fn show(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Path(name): Path<String>,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -8,16 +8,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::i18n::Lang;
-use super::layout::{self, page};
+use super::layout::{self, page, PageRequest};
 use super::summary::Summary;
 use super::url::{container, query};
-use super::WebState;
 use crate::api::route::Status;
 use crate::api::ApiState;
 
@@ -59,16 +56,14 @@ pub fn matches_search(s: &Summary, q: &str) -> bool {
 /// `GET /ui/containers`.
 pub async fn list(
     State(state): State<ApiState>,
-    Extension(web): Extension<Arc<WebState>>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let all = match web.summaries.all(&state).await {
+    let all = match req.web.summaries.all(&state).await {
         Ok(all) => all,
         Err(e) => return layout::internal(&viewer, "container list", e),
     };

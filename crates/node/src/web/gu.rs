@@ -6,11 +6,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::layout::{self, page, Viewer};
+use super::layout::{self, page, PageRequest, Viewer};
 use super::url::{attachment_href, query};
 use crate::api::gu::gu_object;
 use crate::api::ws::validate::PREFIX;
@@ -100,12 +99,11 @@ fn matches(v: &Value, q: &str) -> bool {
 
 async fn list(
     state: ApiState,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     params: HashMap<String, String>,
     kind: GuKind,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -168,8 +166,8 @@ fn base(viewer: &Viewer, kind: GuKind) -> Map<String, Value> {
     ctx
 }
 
-async fn form(state: ApiState, headers: HeaderMap, uri: Uri, kind: GuKind) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+async fn form(state: ApiState, req: PageRequest, kind: GuKind) -> Response {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -180,29 +178,27 @@ async fn form(state: ApiState, headers: HeaderMap, uri: Uri, kind: GuKind) -> Re
 /// `GET /ui/gu11`.
 pub async fn list11(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    list(state, headers, uri, q, GuKind::Gu11).await
+    list(state, req, q, GuKind::Gu11).await
 }
 
 /// `GET /ui/gu12`.
 pub async fn list12(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    list(state, headers, uri, q, GuKind::Gu12).await
+    list(state, req, q, GuKind::Gu12).await
 }
 
 /// `GET /ui/gu11/new`.
-pub async fn form11(State(state): State<ApiState>, headers: HeaderMap, uri: Uri) -> Response {
-    form(state, headers, uri, GuKind::Gu11).await
+pub async fn form11(State(state): State<ApiState>, req: PageRequest) -> Response {
+    form(state, req, GuKind::Gu11).await
 }
 
 /// `GET /ui/gu12/new`.
-pub async fn form12(State(state): State<ApiState>, headers: HeaderMap, uri: Uri) -> Response {
-    form(state, headers, uri, GuKind::Gu12).await
+pub async fn form12(State(state): State<ApiState>, req: PageRequest) -> Response {
+    form(state, req, GuKind::Gu12).await
 }

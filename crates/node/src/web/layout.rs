@@ -1,19 +1,25 @@
-//! What every page shares: who is looking ([`Viewer`] from the session cookie, or an
-//! anonymous visitor with a pre-session CSRF token), the common template context (language,
-//! strings, user, CSRF token, active menu item), redirects to the login page, error pages,
-//! and the security headers of every `/ui` response.
+//! What every page shares: who is looking ([`Viewer`] from the session cookie via
+//! [`require`] and the [`PageRequest`] extractor, or an anonymous visitor with a pre-session
+//! CSRF token), the common template context (language, strings, user, the menu's
+//! approaching count, CSRF token, active menu item), redirects to the login page, error
+//! pages, and the security headers of every `/ui` response.
 
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::csrf;
 use super::i18n::Lang;
 use super::templates::render;
+use super::WebState;
 use crate::api::sessions::{self, cookie_from_header};
 use crate::api::users::User;
 use crate::api::ApiState;
@@ -32,6 +38,8 @@ pub struct Viewer {
     pub session: String,
     pub csrf: String,
     pub lang: Lang,
+    /// How many containers are approaching this node (the menu's counter), when known.
+    pub approaching: Option<usize>,
 }
 
 impl Viewer {
@@ -85,6 +93,7 @@ pub async fn viewer(state: &ApiState, headers: &HeaderMap) -> Result<Option<View
             session: token.to_owned(),
             csrf: csrf::session_token(token),
             lang,
+            approaching: None,
         })),
         Ok(None) => Ok(None),
         Err(e) => {
@@ -99,18 +108,62 @@ pub async fn viewer(state: &ApiState, headers: &HeaderMap) -> Result<Option<View
     }
 }
 
-/// The viewer, or a redirect to the login page that comes back to `uri`.
-pub async fn require(state: &ApiState, headers: &HeaderMap, uri: &Uri) -> Result<Viewer, Response> {
-    match viewer(state, headers).await? {
-        Some(v) => Ok(v),
-        None => {
-            let next = uri
+/// What a page handler needs of its request to find the viewer (an extractor).
+pub struct PageRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub web: Arc<WebState>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let Some(web) = parts.extensions.get::<Arc<WebState>>().cloned() else {
+            tracing::error!("dashboard: WebState missing from the router");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        Ok(PageRequest {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            web,
+        })
+    }
+}
+
+/// The viewer with the menu's approaching counter, or a redirect to the login page. A GET
+/// (or HEAD) comes back to `uri` after the login (`?next=`); any other method cannot be
+/// repeated by a redirect, so it goes to the plain login page (then the container list).
+pub async fn require(state: &ApiState, req: &PageRequest) -> Result<Viewer, Response> {
+    match viewer(state, &req.headers).await? {
+        Some(mut v) => {
+            v.approaching = approaching_count(state, &req.web).await;
+            Ok(v)
+        }
+        None if req.method == Method::GET || req.method == Method::HEAD => {
+            let next = req
+                .uri
                 .path_and_query()
                 .map_or("/ui/containers", |p| p.as_str());
             Err(see_other(&format!(
                 "/ui/login?next={}",
                 super::url::query(next)
             )))
+        }
+        None => Err(see_other("/ui/login")),
+    }
+}
+
+/// The number of approaching containers (the same rule as the list's tab, no filter);
+/// `None` (no counter shown) when the storage fails.
+async fn approaching_count(state: &ApiState, web: &WebState) -> Option<usize> {
+    match web.summaries.all(state).await {
+        Ok(all) => Some(all.iter().filter(|s| s.approaching).count()),
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard: approaching count failed");
+            None
         }
     }
 }
@@ -161,6 +214,9 @@ pub fn base_context(
             "user".into(),
             json!({"username": v.user.username, "admin": v.is_admin()}),
         );
+        if let Some(n) = v.approaching {
+            m.insert("nav_approaching".into(), json!(n));
+        }
     }
     m
 }

@@ -14,14 +14,14 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::REFERER;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Form};
 use serde_json::{json, Map, Value};
 
 use super::csrf;
 use super::i18n::{Lang, LANG_COOKIE};
-use super::layout::{self, base_context, error_page, see_other, with_cookie};
+use super::layout::{self, base_context, error_page, see_other, with_cookie, PageRequest};
 use super::url::{local_next, query};
 use super::WebState;
 use crate::api::sessions::{self, SESSION_COOKIE};
@@ -163,11 +163,10 @@ pub async fn login(
 /// `POST /ui/logout`.
 pub async fn logout(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -13,7 +13,8 @@
 //!   [`rate_limit`] (failed logins), [`url`] (safe links), [`assets`] (CSS/JS).
 //!
 //! Authentication is the session cookie of [`crate::api::sessions`]; anonymous requests for a
-//! page are redirected to `/ui/login?next=…`. Every POST checks the CSRF token in constant
+//! page are redirected to `/ui/login?next=…` (non-GET requests to `/ui/login` without `next`,
+//! see [`layout::require`]), and every page's menu shows the approaching count. Every POST checks the CSRF token in constant
 //! time. Nothing from a user or a peer is ever marked safe in a template.
 
 pub mod admin;
@@ -36,7 +37,7 @@ pub mod wizard;
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Extension, Router};
@@ -79,18 +80,35 @@ pub fn router() -> Router<ApiState> {
         .route("/ui/admin/tokens/revoke", post(admin::revoke_token))
         .route("/ui/assets/{name}", get(assets::asset))
         .route("/ui/{*rest}", get(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(web))
         .layer(middleware::map_response(layout::security_headers));
     Router::new().route("/", get(login::root)).merge(ui)
 }
 
+/// A method a `/ui/…` route does not take: the login page (without `next`) for anonymous
+/// visitors, else 405.
+async fn method_not_allowed(
+    axum::extract::State(state): axum::extract::State<ApiState>,
+    req: layout::PageRequest,
+) -> Response {
+    match layout::require(&state, &req).await {
+        Ok(v) => layout::error_page(
+            v.lang,
+            Some(&v),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        Err(r) => r,
+    }
+}
+
 /// Any other `/ui/…` page: the login page for anonymous visitors, else 404.
 async fn not_found(
     axum::extract::State(state): axum::extract::State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: layout::PageRequest,
 ) -> Response {
-    match layout::require(&state, &headers, &uri).await {
+    match layout::require(&state, &req).await {
         Ok(v) => layout::error_page(v.lang, Some(&v), StatusCode::NOT_FOUND, "not_found"),
         Err(r) => r,
     }

@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Map, Value};
 
-use super::layout::{self, error_page, see_other};
+use super::layout::{self, error_page, see_other, PageRequest};
 use crate::api::clock::rfc3339;
 use crate::api::health::{check_health, last_check};
 use crate::api::ApiState;
@@ -22,11 +22,10 @@ use crate::identity::ParticipantCard;
 /// `GET /ui/network`.
 pub async fn page(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -93,11 +92,10 @@ pub async fn page(
 /// `POST /ui/network/check`.
 pub async fn check(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };

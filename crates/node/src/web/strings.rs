@@ -87,6 +87,11 @@ pub(crate) const STRINGS: &[(&str, &str, &str)] = &[
         "Add a document to the selected containers",
     ),
     ("not_found", "Не найдено.", "Not found."),
+    (
+        "method_not_allowed",
+        "Этот адрес не принимает такой запрос.",
+        "This address does not take this kind of request.",
+    ),
     ("forbidden", "Доступ запрещён.", "Access denied."),
     (
         "csrf_failed",
@@ -218,6 +223,21 @@ pub(crate) const STRINGS: &[(&str, &str, &str)] = &[
         "The file was not uploaded:",
     ),
     ("w_sending", "Отправка…", "Sending…"),
+    (
+        "w_bad_json",
+        "Сообщение не отправлено: текст не является JSON —",
+        "Nothing was sent: the text is not valid JSON —",
+    ),
+    (
+        "w_not_object",
+        "Сообщение не отправлено: нужен JSON-объект { … }.",
+        "Nothing was sent: the message must be a JSON object { … }.",
+    ),
+    (
+        "preview_editable",
+        "Сообщение (можно изменить перед отправкой)",
+        "The message (may be edited before sending)",
+    ),
     ("w_uploading", "Загрузка файла…", "Uploading the file…"),
     ("lang_ru", "RU", "RU"),
     ("lang_en", "EN", "EN"),

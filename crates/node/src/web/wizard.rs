@@ -7,15 +7,15 @@
 //! container pre-fills cargo and stations from its first transaction.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::i18n::{Lang, DOC_TYPES};
-use super::layout::{self, page};
+use super::layout::{self, page, PageRequest};
 use crate::api::clock::{civil_from_days, utc_day};
 use crate::api::ws::validate::PREFIX;
 use crate::api::ApiState;
+use crate::config::DocumentSet;
 
 /// The names in `ledger=` parameters (empty ones dropped, duplicates removed).
 pub fn ledger_params(raw: Option<&str>) -> (bool, Vec<String>) {
@@ -36,25 +36,33 @@ pub fn ledger_params(raw: Option<&str>) -> (bool, Vec<String>) {
     (new || names.is_empty(), names)
 }
 
-fn doc_types(lang: Lang) -> Value {
-    let group = |sea: bool| -> Vec<Value> {
-        DOC_TYPES
+/// The document types as two option groups: the node's own set first (its first type is
+/// the default), then the other set.
+pub fn doc_type_groups(lang: Lang, own: DocumentSet) -> Value {
+    let group = |set: DocumentSet| -> Value {
+        let sea = set == DocumentSet::Sea;
+        let types: Vec<Value> = DOC_TYPES
             .iter()
             .filter(|d| d.3 == sea)
             .map(|(id, ru, en, _)| json!({"id": id, "caption": if lang == Lang::Ru { ru } else { en }}))
-            .collect()
+            .collect();
+        let label = lang.text(if sea { "sea_set" } else { "rail_set" });
+        json!({"set": set.as_str(), "label": label, "types": types})
     };
-    json!({"rail": group(false), "sea": group(true)})
+    let other = match own {
+        DocumentSet::Rail => DocumentSet::Sea,
+        DocumentSet::Sea => DocumentSet::Rail,
+    };
+    json!([group(own), group(other)])
 }
 
 /// `GET /ui/wizard`.
 pub async fn wizard(
     State(state): State<ApiState>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: PageRequest,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let viewer = match layout::require(&state, &headers, &uri).await {
+    let viewer = match layout::require(&state, &req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -84,14 +92,31 @@ pub async fn wizard(
     ctx.insert("ledgers".into(), json!(names.join(", ")));
     ctx.insert("today".into(), json!(format!("{d:02}.{m:02}.{y}")));
     ctx.insert("prefill".into(), Value::Object(prefill));
-    ctx.insert("doc_types".into(), doc_types(viewer.lang));
+    ctx.insert(
+        "doc_groups".into(),
+        doc_type_groups(viewer.lang, state.settings.document_set),
+    );
     ctx.insert("prefix".into(), json!(PREFIX));
     page(&viewer, "containers", "wizard.html", ctx)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ledger_params;
+    use super::{doc_type_groups, ledger_params};
+    use crate::config::DocumentSet;
+    use crate::web::i18n::Lang;
+
+    #[test]
+    fn the_own_document_set_comes_first() {
+        let rail = doc_type_groups(Lang::En, DocumentSet::Rail);
+        assert_eq!(rail[0]["set"], "rail");
+        assert_eq!(rail[0]["types"][0]["id"], "WayBill");
+        assert_eq!(rail[1]["set"], "sea");
+        let sea = doc_type_groups(Lang::Ru, DocumentSet::Sea);
+        assert_eq!(sea[0]["set"], "sea");
+        assert_eq!(sea[0]["types"][0]["id"], "\u{0421}onnaissement");
+        assert_eq!(sea[1]["types"][0]["id"], "WayBill");
+    }
 
     #[test]
     fn ledger_parameters() {

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use tmtm_microledger::{Microledger, Transaction};
 use tmtm_node::api::clock::{days_from_civil, fixed_clock};
 use tmtm_node::api::{self, ApiSettings, ApiState, HealthPinger, Metrics};
-use tmtm_node::config::SignaturePolicy;
+use tmtm_node::config::{DocumentSet, SignaturePolicy};
 use tmtm_node::demo::TMTM_DEMO;
 use tmtm_node::endpoint::HttpUrl;
 use tmtm_node::roster::Network;
@@ -87,6 +87,7 @@ pub struct Options {
     pub own_hop: Option<usize>,
     pub policy: SignaturePolicy,
     pub pinger: Option<Arc<dyn HealthPinger>>,
+    pub document_set: DocumentSet,
 }
 
 impl Default for Options {
@@ -95,6 +96,7 @@ impl Default for Options {
             own_hop: Some(2),
             policy: SignaturePolicy::Strict,
             pinger: None,
+            document_set: DocumentSet::Rail,
         }
     }
 }
@@ -119,6 +121,7 @@ pub async fn start_with(options: Options) -> TestApi {
         token_lifetime_secs: 3600,
         upload_max_bytes: UPLOAD_LIMIT,
         signature_policy: options.policy,
+        document_set: options.document_set,
         session_lifetime_ms: 3_600_000,
     };
     let mut state = ApiState::new(db.clone(), network(), settings, Metrics::new())

@@ -14,7 +14,7 @@ use tmtm_consensus::{Config, Dialect};
 use tmtm_microledger::Transaction;
 use tmtm_node::api::ws::Commands;
 use tmtm_node::api::{self, ApiSettings, ApiState, Metrics};
-use tmtm_node::config::SignaturePolicy;
+use tmtm_node::config::{DocumentSet, SignaturePolicy};
 use tmtm_node::demo::TMTM_DEMO;
 use tmtm_node::driver::{self, DriverConfig, DriverHandle, DriverParts, RoundFinished};
 use tmtm_node::endpoint::HttpUrl;
@@ -175,6 +175,7 @@ impl Cluster {
             token_lifetime_secs: 3600,
             upload_max_bytes: 64 * 1024,
             signature_policy: SignaturePolicy::Strict,
+            document_set: DocumentSet::Rail,
             session_lifetime_ms: 3_600_000,
         };
         let api = ApiState::new(db.clone(), self.network.clone(), settings, Metrics::new())

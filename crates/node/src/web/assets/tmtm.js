@@ -35,12 +35,13 @@ var TMTM = (function () {
              "data": { "json": { "url": u.url, "md5": u.md5, "size": u.size, "sha256": u.sha256 } } };
   }
 
-  // Sends one message; handlers: progress(percent, message), done(msg), problem(text).
+  // Sends one message (an object, or JSON text sent as it is); handlers: progress(percent,
+  // message), done(msg), problem(text).
   function send(message, handlers) {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + window.location.host + "/transactions");
     var finished = false;
-    ws.onopen = function () { ws.send(JSON.stringify(message)); };
+    ws.onopen = function () { ws.send(typeof message === "string" ? message : JSON.stringify(message)); };
     ws.onmessage = function (e) {
       var m = null;
       try { m = JSON.parse(e.data); } catch (err) { return; }
@@ -78,6 +79,7 @@ var TMTM = (function () {
             status.textContent = form.dataset.msgUploadFailed + " " + f.name + ": " + err;
           } else {
             uploaded.push(u);
+            form.dispatchEvent(new Event("tmtm-uploaded"));
             var li = document.createElement("li");
             li.textContent = u.filename + " · " + u.size + " B · SHA-256 " + u.sha256;
             list.appendChild(li);
