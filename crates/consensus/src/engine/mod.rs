@@ -1,19 +1,21 @@
 //! The per-node engine: routes events to rounds by thread id, owns the per-ledger locks, the
 //! record of used thread ids and of finished rounds (to answer retransmissions), and turns round
-//! results into commands. The whole engine is `Serialize + Deserialize` so the node can persist
-//! it after every event (in the same DB transaction as the ledger effects) and resume after a
-//! restart with [`Event::Restarted`].
+//! results into commands. The node persists it after every event (in the same DB transaction as
+//! the ledger effects) and resumes after a restart with [`Event::Restarted`]: the small core
+//! (rounds in progress, locks, settings) is serialised whole (`Serialize` of [`Engine`]), the
+//! finished rounds and used thread ids as rows written only when they change (see `persist`).
 //!
 //! Submodules: `api` (public types), `lead` (starting actor rounds), `inbound` (received
 //! messages: routing, retransmission answers, new participant rounds), `threads` (used thread
-//! ids and their retention).
+//! ids and their retention), `persist` (the split persisted form and its changes).
 
 mod api;
 mod inbound;
 mod lead;
+mod persist;
 mod threads;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,6 +28,7 @@ use crate::problem::{ProblemReport, REQUEST_NOT_ACCEPTED};
 use crate::round::{Env, Status};
 
 pub use api::{Command, Config, Event, Role, StartFlow, StartRequest};
+pub use persist::PersistChanges;
 use threads::UsedThreads;
 pub use threads::{retention_ms, USED_THREAD_RETENTION_TTLS};
 
@@ -58,15 +61,24 @@ struct FinishedRound {
 }
 
 /// The consensus engine of one node.
+///
+/// `Serialize` writes the core only; `finished` and `used_thids` are persisted as rows (see
+/// [`Engine::take_changes`], [`Engine::restore`]). They are still read when present, so a
+/// checkpoint written before the split loads (and is turned into rows by the next step).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Engine {
     me: Did,
     peers: BTreeMap<Did, Verkey>,
     config: Config,
     rounds: BTreeMap<String, Round>,
+    #[serde(default, skip_serializing)]
     finished: BTreeMap<String, FinishedRound>,
+    #[serde(default, skip_serializing)]
     used_thids: UsedThreads,
     locks: BTreeMap<String, String>,
+    /// Finished rounds added or forgotten since the last [`Engine::take_changes`].
+    #[serde(skip)]
+    finished_dirty: BTreeSet<String>,
 }
 
 /// The refusal for ledgers locked by another round (§6.3), or None if none of `names` is locked.
@@ -106,6 +118,7 @@ impl Engine {
             finished: BTreeMap::new(),
             used_thids: UsedThreads::default(),
             locks: BTreeMap::new(),
+            finished_dirty: BTreeSet::new(),
         }
     }
 
@@ -144,6 +157,11 @@ impl Engine {
         self.used_thids.len()
     }
 
+    /// How many finished rounds are kept to answer retransmissions.
+    pub fn finished_rounds(&self) -> usize {
+        self.finished.len()
+    }
+
     /// Process one event at `now_ms`; ledger effects happen through `ledgers`.
     pub fn handle<L: LedgerAccess>(
         &mut self,
@@ -154,7 +172,14 @@ impl Engine {
     ) -> Vec<Command> {
         // Expired records are forgotten before the event is looked at, so that an event never
         // meets a record past its time (even if no timer fired in between).
-        self.finished.retain(|_, f| f.expires_ms > now_ms);
+        let dirty = &mut self.finished_dirty;
+        self.finished.retain(|thid, f| {
+            let keep = f.expires_ms > now_ms;
+            if !keep {
+                dirty.insert(thid.clone());
+            }
+            keep
+        });
         self.used_thids.prune(now_ms);
         let mut out = Vec::new();
         match event {
@@ -304,6 +329,7 @@ impl Engine {
                         sent_ids: core.sent_ids.clone(),
                     },
                 );
+                self.finished_dirty.insert(key.clone());
                 self.close_thread(&key, now_ms);
                 out.push(Command::Finished {
                     thid: key,

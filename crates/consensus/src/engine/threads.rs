@@ -23,7 +23,7 @@
 //! rounds themselves produce (they stop at their deadline, and a finished round's reply record
 //! lives about one time to live), so honest traffic never meets a forgotten thread id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,10 @@ pub const USED_THREAD_RETENTION_TTLS: u64 = 2;
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct UsedThreads {
     until: BTreeMap<String, u64>,
+    /// Thread ids added, changed or forgotten since the last [`UsedThreads::take_dirty`]
+    /// (what the node has to write; not part of the state itself).
+    #[serde(skip)]
+    dirty: BTreeSet<String>,
 }
 
 impl UsedThreads {
@@ -44,17 +48,50 @@ impl UsedThreads {
     /// A round of this thread starts: remember it until it is closed.
     pub(crate) fn open(&mut self, thid: &str) {
         self.until.insert(thid.to_string(), u64::MAX);
+        self.dirty.insert(thid.to_string());
     }
 
     /// The round of this thread ended (or was refused) at `now_ms`: remember it for `retention_ms`.
     pub(crate) fn close(&mut self, thid: &str, now_ms: u64, retention_ms: u64) {
         self.until
             .insert(thid.to_string(), now_ms.saturating_add(retention_ms));
+        self.dirty.insert(thid.to_string());
     }
 
     /// Forget thread ids whose retention has passed.
     pub(crate) fn prune(&mut self, now_ms: u64) {
-        self.until.retain(|_, until| *until > now_ms);
+        let dirty = &mut self.dirty;
+        self.until.retain(|thid, until| {
+            let keep = *until > now_ms;
+            if !keep {
+                dirty.insert(thid.clone());
+            }
+            keep
+        });
+    }
+
+    /// Remember `thid` until `until` (restoring a stored row; not marked as changed).
+    pub(crate) fn restore(&mut self, thid: String, until: u64) {
+        self.until.insert(thid, until);
+    }
+
+    /// Mark every remembered thread id as changed (a legacy checkpoint that held them inline
+    /// is turned into rows by the next step).
+    pub(crate) fn mark_all_dirty(&mut self) {
+        self.dirty.extend(self.until.keys().cloned());
+    }
+
+    /// The changes since the last call: (thread id, until) to write, thread ids to delete.
+    pub(crate) fn take_dirty(&mut self) -> (Vec<(String, u64)>, Vec<String>) {
+        let mut upserts = Vec::new();
+        let mut removed = Vec::new();
+        for thid in std::mem::take(&mut self.dirty) {
+            match self.until.get(&thid) {
+                Some(until) => upserts.push((thid, *until)),
+                None => removed.push(thid),
+            }
+        }
+        (upserts, removed)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -88,5 +125,9 @@ mod tests {
         assert!(t.contains("a"), "a running round is never forgotten");
         assert_eq!(t.len(), 1);
         assert_eq!(retention_ms(600), 1_200_000);
+        let (upserts, removed) = t.take_dirty();
+        assert_eq!(upserts, vec![("a".to_string(), u64::MAX)]);
+        assert_eq!(removed, vec!["b".to_string()]);
+        assert_eq!(t.take_dirty(), (vec![], vec![]), "changes are taken once");
     }
 }

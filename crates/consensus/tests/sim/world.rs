@@ -1,5 +1,5 @@
 //! The simulated world: N nodes, their commands, timers, crashes and restarts (engine reloaded
-//! from its persisted JSON, uncommitted ledger data dropped) and the event loop. The lossy,
+//! from its persisted split form, uncommitted ledger data dropped) and the event loop. The lossy,
 //! duplicating, reordering network is in `network`, byzantine corruption in `byzantine`, the
 //! per-step and end-of-run invariants in `checks`.
 
@@ -17,10 +17,53 @@ use super::rng::Rng;
 
 pub const TTL_SEC: u64 = 10;
 
+/// A model of the node's database: the engine core as JSON text and the rows, updated with
+/// each step's [`tmtm_consensus::PersistChanges`] as the node's transaction would.
+#[derive(Default)]
+pub struct Persisted {
+    core: String,
+    finished: BTreeMap<String, String>,
+    used: BTreeMap<String, u64>,
+}
+
+impl Persisted {
+    /// Store the engine after a step: its core, and its row changes applied to the rows.
+    fn save(&mut self, engine: &mut Engine) {
+        self.core = engine.core_json().unwrap();
+        let changes = engine.take_changes().unwrap();
+        for (thid, body, _) in changes.finished_upserts {
+            self.finished.insert(thid, body);
+        }
+        for thid in changes.finished_removed {
+            assert!(
+                self.finished.remove(&thid).is_some(),
+                "removed twice: {thid}"
+            );
+        }
+        for (thid, until) in changes.used_upserts {
+            self.used.insert(thid, until);
+        }
+        for thid in changes.used_removed {
+            assert!(self.used.remove(&thid).is_some(), "removed twice: {thid}");
+        }
+        // Every change was handed over: the rows are exactly the engine's records.
+        assert_eq!(self.used.len(), engine.remembered_threads());
+        assert_eq!(self.finished.len(), engine.finished_rounds());
+    }
+
+    /// The engine as the node would restore it.
+    fn load(&self) -> Engine {
+        let core: Value = serde_json::from_str(&self.core).unwrap();
+        let finished = self.finished.iter().map(|(t, b)| (t.clone(), b.clone()));
+        let used = self.used.iter().map(|(t, u)| (t.clone(), *u));
+        Engine::restore(core, finished, used).unwrap()
+    }
+}
+
 pub struct Node {
     pub keys: KeyPair,
     pub engine: Engine,
-    pub persisted: Engine,
+    pub persisted: Persisted,
     pub ledgers: MemoryLedgers,
     pub up: bool,
     pub byzantine: bool,
@@ -109,8 +152,9 @@ impl World {
                     .filter(|(j, _)| *j != i)
                     .map(|(_, k)| (k.did(), k.verkey()))
                     .collect();
-                let engine = Engine::new(keys[i].did(), peers, config.clone());
-                let persisted = engine.clone();
+                let mut engine = Engine::new(keys[i].did(), peers, config.clone());
+                let mut persisted = Persisted::default();
+                persisted.save(&mut engine);
                 Node {
                     keys: keys[i].clone(),
                     engine,
@@ -166,7 +210,7 @@ impl World {
         let cmds = node
             .engine
             .handle(event, now, &node.keys, &mut node.ledgers);
-        node.persisted = node.engine.clone();
+        node.persisted.save(&mut node.engine);
         for c in cmds {
             self.command(i, c);
         }
@@ -221,9 +265,8 @@ impl World {
 
     pub fn restart(&mut self, i: usize) {
         let node = &mut self.nodes[i];
-        // the persisted engine goes through JSON, as the node's database would store it
-        let json = serde_json::to_string(&node.persisted).unwrap();
-        node.engine = serde_json::from_str(&json).unwrap();
+        // the engine is rebuilt from its stored core and rows, as the node restores it
+        node.engine = node.persisted.load();
         node.ledgers.drop_uncommitted().unwrap();
         node.up = true;
         node.timer = None;

@@ -17,13 +17,14 @@
 //!   effect of `Engine::handle` (creation and commit batches, deletions). Then one [`Tx`]
 //!   applies the batches (a size conflict aborts the step), sets the API metadata of a new
 //!   ledger (actor, participants, local time), replaces the engine checkpoint (one row: the
-//!   whole serialised engine), and enqueues the packed outbox rows of every `Send`. Only
+//!   engine's core — rounds in flight, locks, settings), writes the finished-round and
+//!   thread-id rows the step changed (`Engine::take_changes`), and enqueues the packed outbox rows of every `Send`. Only
 //!   after the commit is the outbox worker woken and progress published, so nothing is sent
 //!   or reported that a crash could undo. If the transaction fails, the in-memory results are
 //!   dropped and the driver recovers exactly as after a restart (below).
 //! * **Uncommitted data is volatile.** Staged transactions live only in the open-ledger cache
 //!   between the steps of a round (ledgers of rounds that hold no lock are evicted). A
-//!   restart — or a failed step — reloads the engine checkpoint, drops the cache and feeds
+//!   restart — or a failed step — reloads the engine checkpoint and its rows, drops the cache and feeds
 //!   `Event::Restarted`: each commit round re-stages its transactions and resumes only if it
 //!   reproduces the state it signed, otherwise it rolls back with a problem report; creation
 //!   rounds resume (their genesis is committed) or, failing, delete the ledger they created.

@@ -146,7 +146,8 @@ pub(super) async fn restore(
             }
         }
     }
-    let engine: Engine = serde_json::from_value(state).map_err(corrupt)?;
+    let rows = db.engine_rows().await?;
+    let engine = Engine::restore(state, rows.finished, rows.used).map_err(corrupt)?;
     if engine.me() != &me {
         return Err(DriverError::CorruptState(format!(
             "the stored consensus state belongs to {}, not {me}",

@@ -14,6 +14,7 @@ use super::ledgers::{ledger_names_in, Effect, NodeLedgers};
 use super::run::Driver;
 use super::DriverError;
 use crate::ports::NewOutgoing;
+use crate::storage::EngineRowChanges;
 
 /// The ledger names an event may need loaded.
 fn ledgers_of(event: &Event) -> Vec<String> {
@@ -144,17 +145,19 @@ impl Driver {
     }
 
     /// Packs the outgoing messages, then writes ledger effects, metadata, the engine
-    /// checkpoint and the outbox rows in one transaction.
+    /// checkpoint (its core, and the finished-round and thread-id rows that changed) and the
+    /// outbox rows in one transaction.
     async fn persist(
-        &self,
+        &mut self,
         effects: &[Effect],
         commands: &[Command],
         created: &[(String, Value)],
         now: u64,
     ) -> Result<(), DriverError> {
         let outgoing = self.pack(commands);
-        let state = serde_json::to_string(&self.engine)
-            .map_err(|e| DriverError::CorruptState(e.to_string()))?;
+        let corrupt = |e: serde_json::Error| DriverError::CorruptState(e.to_string());
+        let state = self.engine.core_json().map_err(corrupt)?;
+        let rows = self.engine.take_changes().map_err(corrupt)?;
         let now_i = i64::try_from(now).unwrap_or(i64::MAX);
         let mut tx = self.db.begin().await?;
         for effect in effects {
@@ -171,6 +174,13 @@ impl Driver {
             tx.set_ledger_metadata(name, metadata).await?;
         }
         tx.put_engine_state_text(&state, now_i).await?;
+        tx.apply_engine_rows(EngineRowChanges {
+            finished_upserts: &rows.finished_upserts,
+            finished_removed: &rows.finished_removed,
+            used_upserts: &rows.used_upserts,
+            used_removed: &rows.used_removed,
+        })
+        .await?;
         tx.enqueue_outbox(&outgoing).await?;
         tx.commit().await?;
         Ok(())

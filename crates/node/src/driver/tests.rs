@@ -81,3 +81,55 @@ async fn an_unreadable_checkpoint_is_reported() {
         .unwrap_err();
     assert!(matches!(err, super::DriverError::CorruptState(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_checkpoint_from_before_the_row_split_loads_and_moves_to_rows() {
+    let db = memory_db().await;
+    let me = demo_keys(0);
+    let net = example_network().unwrap();
+    // The pre-split form: used thread ids and finished rounds inline in the one blob.
+    let mut legacy = serde_json::to_value(Engine::new(
+        me.did(),
+        BTreeMap::new(),
+        tmtm_consensus::Config::default(),
+    ))
+    .unwrap();
+    let finished = serde_json::json!({"old-thread": {
+        "expires_ms": u64::MAX - 1, "role": "Actor", "participants": [], "reply": null,
+        "sent_ids": []
+    }});
+    legacy["finished"] = finished;
+    legacy["used_thids"] = serde_json::json!({"until": {"old-thread": u64::MAX - 1}});
+    let mut tx = db.begin().await.unwrap();
+    tx.put_engine_state(&legacy, 1).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut engine = restore(&db, &me, &net, &DriverConfig::default())
+        .await
+        .unwrap();
+    assert!(engine.remembers_thread("old-thread"));
+    assert_eq!(engine.finished_rounds(), 1);
+
+    // What the next step writes: the core without the records, the records as rows.
+    let core = engine.core_json().unwrap();
+    assert!(!core.contains("old-thread"), "{core}");
+    let rows = engine.take_changes().unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.put_engine_state_text(&core, 2).await.unwrap();
+    tx.apply_engine_rows(crate::storage::EngineRowChanges {
+        finished_upserts: &rows.finished_upserts,
+        finished_removed: &rows.finished_removed,
+        used_upserts: &rows.used_upserts,
+        used_removed: &rows.used_removed,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut again = restore(&db, &me, &net, &DriverConfig::default())
+        .await
+        .unwrap();
+    assert!(again.remembers_thread("old-thread"));
+    assert_eq!(again.finished_rounds(), 1);
+    assert!(again.take_changes().unwrap().is_empty());
+}

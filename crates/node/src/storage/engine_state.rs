@@ -1,9 +1,11 @@
-//! The consensus engine checkpoint: one row holding the whole serialised engine, replaced
-//! inside the [`Tx`] of every consensus step (with that step's ledger effects and outbox
-//! entries) and read back when the node starts.
+//! The consensus engine checkpoint: one row holding the engine's serialised core (rounds in
+//! progress, locks, settings), replaced inside the [`Tx`] of every consensus step (with that
+//! step's ledger effects, outbox entries and engine row changes) and read back when the node
+//! starts.
 //!
-//! One row rather than one row per round: the engine's rounds, locks, used thread ids and
-//! finished rounds are one consistent value, and restoring it is one deserialisation.
+//! One row for the core: its rounds and locks are one consistent value, restored with one
+//! deserialisation. Finished rounds and used thread ids, which grow with the load, are rows
+//! of their own (`engine_rows.rs`), written only when they change.
 
 use serde_json::Value;
 

@@ -87,6 +87,7 @@ macro_rules! on_relaxed_pool {
 
 mod connect;
 mod dashboard_reads;
+mod engine_rows;
 mod engine_state;
 mod error;
 mod gu;
@@ -104,6 +105,7 @@ mod users;
 
 pub use connect::StorageOptions;
 pub use dashboard_reads::{LedgerEnds, TokenListing};
+pub use engine_rows::{EngineRowChanges, EngineRows};
 pub use error::StorageError;
 pub use gu::{GuKind, GuRecord};
 pub use gu_acks::{DueGu, GuDelivery};

@@ -3,6 +3,7 @@
 //! schema in `TMTM_TEST_DATABASE_URL`, when that variable is set). Without the variable the
 //! PostgreSQL run is not pretended: one line on stderr says it was not requested.
 
+mod cases_engine;
 mod cases_ledger;
 mod cases_queue;
 mod cases_unit;
@@ -34,6 +35,7 @@ conformance!(
     cases_ledger::metacharacters_survive_byte_for_byte,
     cases_queue::outbox_lifecycle,
     cases_queue::inbox_dedup,
+    cases_engine::engine_rows_upsert_delete_and_roll_back,
 );
 
 #[test]

@@ -1,0 +1,120 @@
+//! The consensus engine's finished rounds (`consensus_finished`) and used thread ids
+//! (`consensus_threads`): rows changed inside the [`Tx`] of the consensus step that changed
+//! them (with the engine core in `engine_state.rs`), and read back when the node starts.
+//!
+//! Times are Unix milliseconds; a thread id remembered "while its round runs" (`u64::MAX` in
+//! the engine) is stored as `i64::MAX`.
+
+use super::error::check_text;
+use super::row::Cols;
+use super::tx::on_tx;
+use super::{Database, StorageError, Tx};
+
+/// The row changes of one consensus step.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EngineRowChanges<'a> {
+    /// (thread id, JSON body, expires at) to insert or replace.
+    pub finished_upserts: &'a [(String, String, u64)],
+    /// Finished rounds to delete.
+    pub finished_removed: &'a [String],
+    /// (thread id, remembered until) to insert or replace.
+    pub used_upserts: &'a [(String, u64)],
+    /// Thread ids to delete.
+    pub used_removed: &'a [String],
+}
+
+/// The stored rows: finished rounds as (thread id, body), thread ids as (thread id, until).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineRows {
+    pub finished: Vec<(String, String)>,
+    pub used: Vec<(String, u64)>,
+}
+
+fn stored_time(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+fn loaded_time(field: &str, ms: i64) -> Result<u64, StorageError> {
+    if ms == i64::MAX {
+        return Ok(u64::MAX);
+    }
+    u64::try_from(ms).map_err(|_| StorageError::Corrupt(format!("{field}: negative time {ms}")))
+}
+
+impl Tx {
+    /// Applies one step's changes to the finished-round and thread-id rows.
+    pub async fn apply_engine_rows(
+        &mut self,
+        changes: EngineRowChanges<'_>,
+    ) -> Result<(), StorageError> {
+        for (thid, body, expires) in changes.finished_upserts {
+            check_text("finished round", body)?;
+            check_text("thread id", thid)?;
+            on_tx!(self, |conn| {
+                sqlx::query(
+                    "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
+                     expires_ms = excluded.expires_ms",
+                )
+                .bind(thid)
+                .bind(body)
+                .bind(stored_time(*expires))
+                .execute(&mut *conn)
+                .await?;
+            });
+        }
+        for thid in changes.finished_removed {
+            on_tx!(self, |conn| {
+                sqlx::query("DELETE FROM consensus_finished WHERE thid = $1")
+                    .bind(thid)
+                    .execute(&mut *conn)
+                    .await?;
+            });
+        }
+        for (thid, until) in changes.used_upserts {
+            check_text("thread id", thid)?;
+            on_tx!(self, |conn| {
+                sqlx::query(
+                    "INSERT INTO consensus_threads (thid, until_ms) VALUES ($1, $2) \
+                     ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
+                )
+                .bind(thid)
+                .bind(stored_time(*until))
+                .execute(&mut *conn)
+                .await?;
+            });
+        }
+        for thid in changes.used_removed {
+            on_tx!(self, |conn| {
+                sqlx::query("DELETE FROM consensus_threads WHERE thid = $1")
+                    .bind(thid)
+                    .execute(&mut *conn)
+                    .await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Every stored finished round and thread id (read once when the node starts).
+    pub async fn engine_rows(&self) -> Result<EngineRows, StorageError> {
+        let mut rows = EngineRows::default();
+        on_pool!(self, |pool| {
+            let found = sqlx::query("SELECT thid, body FROM consensus_finished ORDER BY thid")
+                .fetch_all(pool)
+                .await?;
+            for row in found {
+                rows.finished.push((row.text("thid")?, row.text("body")?));
+            }
+            let found = sqlx::query("SELECT thid, until_ms FROM consensus_threads ORDER BY thid")
+                .fetch_all(pool)
+                .await?;
+            for row in found {
+                let until = loaded_time("consensus_threads.until_ms", row.int("until_ms")?)?;
+                rows.used.push((row.text("thid")?, until));
+            }
+        });
+        Ok(rows)
+    }
+}

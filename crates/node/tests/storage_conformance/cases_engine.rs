@@ -1,0 +1,53 @@
+//! Cases about the consensus engine's persisted form: the core checkpoint row and the
+//! finished-round and thread-id rows, changed with their unit of work.
+
+use serde_json::json;
+use tmtm_node::storage::EngineRowChanges;
+
+use crate::support::Target;
+
+pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
+    let db = &t.db;
+    let finished = vec![("t1".to_string(), "{\"a\":1}".to_string(), 50)];
+    let used = vec![("t1".to_string(), u64::MAX), ("t2".to_string(), 70)];
+    let mut tx = db.begin().await.unwrap();
+    tx.put_engine_state(&json!({"core": 1}), 1).await.unwrap();
+    tx.apply_engine_rows(EngineRowChanges {
+        finished_upserts: &finished,
+        used_upserts: &used,
+        ..EngineRowChanges::default()
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let rows = db.engine_rows().await.unwrap();
+    assert_eq!(rows.finished, vec![("t1".into(), "{\"a\":1}".into())]);
+    assert_eq!(
+        rows.used, used,
+        "the running marker survives the round trip"
+    );
+
+    let closed = vec![("t1".to_string(), 90)];
+    let gone = vec!["t2".to_string()];
+    let finished_gone = vec!["t1".to_string()];
+    let changes = EngineRowChanges {
+        finished_removed: &finished_gone,
+        used_upserts: &closed,
+        used_removed: &gone,
+        ..EngineRowChanges::default()
+    };
+    // Dropped without commit: rows and core stay as they were.
+    let mut tx = db.begin().await.unwrap();
+    tx.put_engine_state(&json!({"core": 2}), 2).await.unwrap();
+    tx.apply_engine_rows(changes).await.unwrap();
+    drop(tx);
+    assert_eq!(db.engine_rows().await.unwrap(), rows, "rolled back");
+    assert_eq!(db.engine_state().await.unwrap(), Some(json!({"core": 1})));
+
+    let mut tx = db.begin().await.unwrap();
+    tx.apply_engine_rows(changes).await.unwrap();
+    tx.commit().await.unwrap();
+    let rows = db.engine_rows().await.unwrap();
+    assert!(rows.finished.is_empty());
+    assert_eq!(rows.used, closed);
+}
