@@ -1,11 +1,12 @@
 //! The API's tables (migration 0003) on each backend: SQLite always, PostgreSQL too when
 //! `TMTM_TEST_DATABASE_URL` is set (a fresh schema per run, dropped afterwards).
 
-use rand_core::{OsRng, RngCore};
+mod backends;
+
 use serde_json::json;
 use tmtm_node::api::{self, sessions, tokens};
-use tmtm_node::secret::{DatabaseUrl, Secret};
-use tmtm_node::storage::{Database, GuKind, Role, StorageOptions, UploadRecord};
+use tmtm_node::secret::Secret;
+use tmtm_node::storage::{Database, GuKind, Role, UploadRecord};
 
 async fn exercise(db: &Database) {
     let user = api::users::add_user(db, "Ирина", &Secret::new("long password"), Role::User, 1)
@@ -90,41 +91,5 @@ async fn exercise(db: &Database) {
 
 #[tokio::test]
 async fn api_tables_work_on_every_backend() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open_sqlite_file(&dir.path().join("db"), &StorageOptions::default())
-        .await
-        .unwrap();
-    exercise(&db).await;
-    db.close().await;
-
-    let Some(base) = std::env::var("TMTM_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        eprintln!("api storage: PostgreSQL not requested (TMTM_TEST_DATABASE_URL unset)");
-        return;
-    };
-    let schema = format!("tmtm_api_{:016x}", OsRng.next_u64());
-    let options = StorageOptions {
-        pg_schema: Some(schema.clone()),
-        ..StorageOptions::default()
-    };
-    let db = Database::connect_with(&DatabaseUrl::new(base.clone()), &options)
-        .await
-        .unwrap();
-    let outcome = tokio::spawn({
-        let db = db.clone();
-        async move { exercise(&db).await }
-    })
-    .await;
-    db.close().await;
-    let pool = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    backends::on_every_backend("api", |db| async move { exercise(&db).await }).await;
 }

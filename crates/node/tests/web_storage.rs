@@ -3,14 +3,13 @@
 //! ledgers (works and counts right; not timed — speed belongs to benchmarks).
 
 mod api_support;
+mod backends;
 mod web_support;
 
 use api_support::{doc, hop_keys, now_ms, signed, start, ADMIN};
-use rand_core::{OsRng, RngCore};
 use serde_json::{Map, Value};
 use tmtm_microledger::{Microledger, Transaction};
-use tmtm_node::secret::DatabaseUrl;
-use tmtm_node::storage::{Database, LoadedLedger, StorageOptions};
+use tmtm_node::storage::{Database, LoadedLedger};
 use web_support::Browser;
 
 /// Creates ledgers `(name, genesis)` in one database transaction; returns their ids.
@@ -89,43 +88,7 @@ async fn exercise(db: &Database) {
 
 #[tokio::test]
 async fn dashboard_reads_work_on_every_backend() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open_sqlite_file(&dir.path().join("db"), &StorageOptions::default())
-        .await
-        .unwrap();
-    exercise(&db).await;
-    db.close().await;
-
-    let Some(base) = std::env::var("TMTM_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        eprintln!("web storage: PostgreSQL not requested (TMTM_TEST_DATABASE_URL unset)");
-        return;
-    };
-    let schema = format!("tmtm_web_{:016x}", OsRng.next_u64());
-    let options = StorageOptions {
-        pg_schema: Some(schema.clone()),
-        ..StorageOptions::default()
-    };
-    let db = Database::connect_with(&DatabaseUrl::new(base.clone()), &options)
-        .await
-        .unwrap();
-    let outcome = tokio::spawn({
-        let db = db.clone();
-        async move { exercise(&db).await }
-    })
-    .await;
-    db.close().await;
-    let pool = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    backends::on_every_backend("web", |db| async move { exercise(&db).await }).await;
 }
 
 #[tokio::test]

@@ -96,16 +96,7 @@ async fn admin_post(
     req: &PageRequest,
     form: &HashMap<String, String>,
 ) -> Result<Viewer, Response> {
-    let viewer = admin(state, req).await?;
-    if !viewer.csrf_ok(form) {
-        return Err(error_page(
-            viewer.lang,
-            Some(&viewer),
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-        ));
-    }
-    Ok(viewer)
+    admin(state, req).await?.with_csrf(form).await
 }
 
 fn done(viewer: &Viewer, text: Option<String>) -> Flash {

@@ -52,6 +52,24 @@ impl Viewer {
         form.get(csrf::FIELD)
             .is_some_and(|given| csrf::matches(&self.csrf, given))
     }
+
+    /// This viewer, if the form carries this session's CSRF token; else the 403 page (the
+    /// handler then changes nothing). Async only so that it chains with [`require`].
+    pub async fn with_csrf(
+        self,
+        form: &std::collections::HashMap<String, String>,
+    ) -> Result<Viewer, Response> {
+        if self.csrf_ok(form) {
+            Ok(self)
+        } else {
+            Err(error_page(
+                self.lang,
+                Some(&self),
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+            ))
+        }
+    }
 }
 
 /// Whether the node is served over HTTPS (cookies get `Secure`).
@@ -154,6 +172,16 @@ pub async fn require(state: &ApiState, req: &PageRequest) -> Result<Viewer, Resp
         }
         None => Err(see_other("/ui/login")),
     }
+}
+
+/// The viewer of a form post: logged in (else [`require`]'s redirect) and carrying this
+/// session's CSRF token (else the 403 page).
+pub async fn require_form(
+    state: &ApiState,
+    req: &PageRequest,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<Viewer, Response> {
+    require(state, req).await?.with_csrf(form).await
 }
 
 /// The number of approaching containers (the same rule as the list's tab, no filter);

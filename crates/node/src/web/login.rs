@@ -166,18 +166,10 @@ pub async fn logout(
     req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &req).await {
+    let viewer = match layout::require_form(&state, &req, &form).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if !viewer.csrf_ok(&form) {
-        return error_page(
-            viewer.lang,
-            Some(&viewer),
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-        );
-    }
     if let Err(e) = sessions::delete(&state.db, &viewer.session).await {
         return layout::internal(&viewer, "logout", e);
     }

@@ -8,12 +8,11 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Map, Value};
 
-use super::layout::{self, error_page, see_other, PageRequest};
+use super::layout::{self, see_other, PageRequest};
 use crate::api::clock::rfc3339;
 use crate::api::health::{check_health, last_check};
 use crate::api::ApiState;
@@ -95,17 +94,8 @@ pub async fn check(
     req: PageRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match layout::require(&state, &req).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !viewer.csrf_ok(&form) {
-        return error_page(
-            viewer.lang,
-            Some(&viewer),
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-        );
+    if let Err(r) = layout::require_form(&state, &req, &form).await {
+        return r;
     }
     match check_health(State(state)).await {
         Ok(_) => see_other("/ui/network"),
