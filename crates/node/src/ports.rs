@@ -66,6 +66,17 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Removes a delivered entry (idempotent).
     fn delivered(&self, id: i64) -> impl Future<Output = Result<(), StoreFailure>> + Send;
 
+    /// Removes several delivered entries (idempotent); stores override this with one
+    /// statement.
+    fn delivered_many(&self, ids: &[i64]) -> impl Future<Output = Result<(), StoreFailure>> + Send {
+        async move {
+            for id in ids {
+                self.delivered(*id).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Records a failed attempt and when to try again.
     fn retry_later(
         &self,

@@ -79,15 +79,18 @@ impl Driver {
             }
         }
         let effects = ledgers.effects;
-        if let Err(e) = self.persist(&effects, &commands, &created, now).await {
-            // The engine and the open ledgers went ahead of the database: both are rebuilt
-            // from it (`recover` in `run.rs`) before anything else is handled.
-            tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
-            self.open.clear();
-            self.needs_recovery = true;
-            return Err(e);
-        }
-        self.transport.wake();
+        let (outbox_ids, outgoing) = match self.persist(&effects, &commands, &created, now).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                // The engine and the open ledgers went ahead of the database: both are rebuilt
+                // from it (`recover` in `run.rs`) before anything else is handled.
+                tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
+                self.open.clear();
+                self.needs_recovery = true;
+                return Err(e);
+            }
+        };
+        self.transport.hand_over(&outbox_ids, outgoing);
         self.publish(commands);
         let locked = self.engine.locked_ledgers();
         self.open.retain(|name, _| locked.contains(name));
@@ -146,20 +149,49 @@ impl Driver {
 
     /// Packs the outgoing messages, then writes ledger effects, metadata, the engine
     /// checkpoint (its core, and the finished-round and thread-id rows that changed) and the
-    /// outbox rows in one transaction.
+    /// outbox rows in one transaction. Returns the outbox ids with their rows, for the
+    /// outbox worker once the transaction committed.
     async fn persist(
         &mut self,
         effects: &[Effect],
         commands: &[Command],
         created: &[(String, Value)],
         now: u64,
-    ) -> Result<(), DriverError> {
+    ) -> Result<(Vec<i64>, Vec<NewOutgoing>), DriverError> {
         let outgoing = self.pack(commands);
         let corrupt = |e: serde_json::Error| DriverError::CorruptState(e.to_string());
         let state = self.engine.core_json().map_err(corrupt)?;
         let rows = self.engine.take_changes().map_err(corrupt)?;
         let now_i = i64::try_from(now).unwrap_or(i64::MAX);
+        // The inbound de-dup records of the messages this step handles (and any others not
+        // stored yet) commit with their effects (`storage/dedup.rs`).
+        let seen = self.db.take_pending_seen();
+        let stored = self
+            .write_step(effects, created, &state, rows, &outgoing, &seen, now_i)
+            .await;
+        match stored {
+            Ok(ids) => Ok((ids, outgoing)),
+            Err(e) => {
+                self.db.restore_pending_seen(seen);
+                Err(e)
+            }
+        }
+    }
+
+    /// The one transaction of [`Self::persist`].
+    #[allow(clippy::too_many_arguments)]
+    async fn write_step(
+        &self,
+        effects: &[Effect],
+        created: &[(String, Value)],
+        state: &str,
+        rows: tmtm_consensus::engine::PersistChanges,
+        outgoing: &[NewOutgoing],
+        seen: &[crate::storage::SeenRecord],
+        now_i: i64,
+    ) -> Result<Vec<i64>, DriverError> {
         let mut tx = self.db.begin().await?;
+        tx.record_seen(seen).await?;
         for effect in effects {
             match effect {
                 Effect::Create(batch) | Effect::Commit(batch) => {
@@ -173,7 +205,7 @@ impl Driver {
         for (name, metadata) in created {
             tx.set_ledger_metadata(name, metadata).await?;
         }
-        tx.put_engine_state_text(&state, now_i).await?;
+        tx.put_engine_state_text(state, now_i).await?;
         tx.apply_engine_rows(EngineRowChanges {
             finished_upserts: &rows.finished_upserts,
             finished_removed: &rows.finished_removed,
@@ -181,9 +213,9 @@ impl Driver {
             used_removed: &rows.used_removed,
         })
         .await?;
-        tx.enqueue_outbox(&outgoing).await?;
+        let ids = tx.enqueue_outbox(outgoing).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(ids)
     }
 
     fn metadata(&self, info: &RoundInfo, now: u64) -> Value {

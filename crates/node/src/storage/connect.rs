@@ -127,11 +127,14 @@ async fn open_sqlite(
             .map_err(connect_error)?;
         Some(relaxed)
     };
-    Ok(Database {
+    let db = Database {
         backend: Backend::Sqlite(pool),
         write_lock: Default::default(),
         relaxed,
-    })
+        dedup: Default::default(),
+    };
+    db.load_dedup_cache().await?;
+    Ok(db)
 }
 
 async fn open_postgres(
@@ -160,11 +163,14 @@ async fn open_postgres(
         .await
         .map_err(connect_error)?;
     POSTGRES_MIGRATIONS.run(&pool).await?;
-    Ok(Database {
+    let db = Database {
         backend: Backend::Postgres(pool),
         write_lock: Default::default(),
         relaxed: None,
-    })
+        dedup: Default::default(),
+    };
+    db.load_dedup_cache().await?;
+    Ok(db)
 }
 
 fn connect_error(err: sqlx::Error) -> StorageError {

@@ -10,7 +10,8 @@
 //!   one database transaction; dropping a `Tx` without [`Tx::commit`] rolls all of it back.
 //! * [`LoadedLedger`] (`loaded.rs`): the synchronous [`tmtm_microledger::LedgerStore`] over
 //!   rows fetched up front; `reads.rs`: paged reads for the API; `outbox.rs`: the
-//!   [`crate::ports::OutboxStore`] and [`crate::ports::InboxDedup`] implementations.
+//!   [`crate::ports::OutboxStore`]; `dedup.rs`: the [`crate::ports::InboxDedup`] (memory
+//!   first, stored with the consensus step that handles the message).
 //! * The wrapper API's tables (migration 0003): `users.rs` (users, sessions), `tokens.rs`
 //!   (WebSocket bearer tokens), `uploads.rs` (upload metadata), `gu.rs` (GU-11/GU-12 records).
 //!
@@ -35,9 +36,9 @@
 //!   keys of transactions and subtree hashes catch the same race a second time.
 //! * **Bookkeeping writes without their own fsync.** SQLite files get a second small pool
 //!   with `synchronous=NORMAL` ([`Database::relaxed`]) for writes whose loss on a power
-//!   failure can only cause a message to be delivered or handled again: the inbound de-dup
-//!   record ([`crate::ports::InboxDedup`]), and the outbox's `delivered`/`retry_later`/`expire`
-//!   and de-dup pruning. Their commits append to the same WAL as everything else, and a WAL
+//!   failure can only cause a message to be delivered or handled again: the outbox's
+//!   `delivered`/`retry_later`/`expire`, de-dup pruning and de-dup records that no consensus
+//!   step took along (`dedup.rs`). Their commits append to the same WAL as everything else, and a WAL
 //!   fsync covers every frame written before it, so the next FULL commit (the consensus step
 //!   that handles the de-duplicated message, or any later step) makes them durable too. A
 //!   de-dup record that is lost belongs to a message whose step was not stored either, so a
@@ -87,6 +88,7 @@ macro_rules! on_relaxed_pool {
 
 mod connect;
 mod dashboard_reads;
+mod dedup;
 mod engine_rows;
 mod engine_state;
 mod error;
@@ -105,6 +107,7 @@ mod users;
 
 pub use connect::StorageOptions;
 pub use dashboard_reads::{LedgerEnds, TokenListing};
+pub use dedup::SeenRecord;
 pub use engine_rows::{EngineRowChanges, EngineRows};
 pub use error::StorageError;
 pub use gu::{GuKind, GuRecord};
@@ -134,6 +137,8 @@ pub struct Database {
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite files only: the `synchronous=NORMAL` pool for bookkeeping writes.
     relaxed: Option<SqlitePool>,
+    /// The recent inbound de-dup records and those not stored yet (`dedup.rs`).
+    dedup: std::sync::Arc<std::sync::Mutex<dedup::DedupCache>>,
 }
 
 #[derive(Clone, Debug)]

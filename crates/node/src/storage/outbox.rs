@@ -1,12 +1,15 @@
-//! The durable outbox and the inbound de-duplication record: [`OutboxStore`] and
-//! [`InboxDedup`] for [`Database`]. Enqueueing inside a larger unit of work is
+//! The durable outbox: [`OutboxStore`] for [`Database`] (the inbound de-duplication record
+//! is `dedup.rs`). Enqueueing inside a larger unit of work is
 //! [`super::Tx::enqueue_outbox`]; this is the stand-alone form the transport uses. Every
 //! write here except `enqueue` goes through the relaxed pool (module docs of `storage`,
 //! "Bookkeeping writes").
 
 use super::row::Cols;
-use super::{Database, StorageError, Tx};
-use crate::ports::{InboxDedup, NewOutgoing, OutboxEntry, OutboxStore, StoreFailure};
+use super::{Database, StorageError};
+use crate::ports::{NewOutgoing, OutboxEntry, OutboxStore, StoreFailure};
+
+/// Ids per `DELETE … IN (…)` statement.
+const DELETE_CHUNK: usize = 500;
 
 /// Longest `last_error` kept (in characters); the rest is cut.
 const MAX_ERROR_CHARS: usize = 1000;
@@ -48,6 +51,22 @@ impl OutboxStore for Database {
                 .await
                 .map_err(StorageError::from)?;
         });
+        Ok(())
+    }
+
+    async fn delivered_many(&self, ids: &[i64]) -> Result<(), StoreFailure> {
+        let _turn = self.write_turn().await;
+        for chunk in ids.chunks(DELETE_CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("DELETE FROM outbox WHERE id IN ({})", marks.join(", "));
+            on_relaxed_pool!(self, |pool| {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(pool).await.map_err(StorageError::from)?;
+            });
+        }
         Ok(())
     }
 
@@ -101,33 +120,6 @@ impl OutboxStore for Database {
                 .map_err(StorageError::from)?
         });
         Ok(u64::try_from(count).unwrap_or(0))
-    }
-}
-
-impl InboxDedup for Database {
-    async fn first_seen(
-        &self,
-        sender_verkey: &str,
-        message_id: &str,
-        now_ms: i64,
-    ) -> Result<bool, StoreFailure> {
-        let mut tx = Tx::begin_relaxed(self).await?;
-        let new = tx.first_seen(sender_verkey, message_id, now_ms).await?;
-        tx.commit().await?;
-        Ok(new)
-    }
-
-    async fn prune(&self, before_ms: i64) -> Result<u64, StoreFailure> {
-        let _turn = self.write_turn().await;
-        let removed = on_relaxed_pool!(self, |pool| {
-            sqlx::query("DELETE FROM inbox_seen WHERE seen_at_ms < $1")
-                .bind(before_ms)
-                .execute(pool)
-                .await
-                .map_err(StorageError::from)?
-                .rows_affected()
-        });
-        Ok(removed)
     }
 }
 

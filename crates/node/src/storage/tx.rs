@@ -134,29 +134,4 @@ impl Tx {
         });
         Ok(ids)
     }
-
-    /// Records an inbound `(sender_verkey, message_id)` as part of this unit, so that the
-    /// message's effects and its de-duplication record commit together. `true` if new.
-    pub async fn first_seen(
-        &mut self,
-        sender_verkey: &str,
-        message_id: &str,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        check_text("sender verkey", sender_verkey)?;
-        check_text("message id", message_id)?;
-        let inserted = on_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms) \
-                 VALUES ($1, $2, $3) ON CONFLICT (sender_verkey, message_id) DO NOTHING",
-            )
-            .bind(sender_verkey)
-            .bind(message_id)
-            .bind(now_ms)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-        });
-        Ok(inserted == 1)
-    }
 }

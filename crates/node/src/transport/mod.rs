@@ -32,7 +32,7 @@ use tmtm_wire::keys::{Did, KeyPair, Verkey};
 use tmtm_wire::message::Message;
 use tokio::sync::{mpsc, Notify};
 
-use crate::ports::{InboxDedup, OutboxStore};
+use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
 
 pub use config::{Backoff, TransportConfig};
 pub use error::{InboundError, PingError, SendError, TransportError};
@@ -63,6 +63,8 @@ pub(crate) struct Inner<O, D> {
     pub config: TransportConfig,
     pub http: reqwest::Client,
     pub wake: Notify,
+    /// Entries just stored, handed to the worker in memory (`worker.rs`, "Fast path").
+    pub fresh: Mutex<Vec<OutboxEntry>>,
     pub inbound_tx: mpsc::Sender<Inbound>,
     pub blocked: Mutex<HashMap<String, Blocked>>,
     pub waiters: Mutex<ping::Waiters>,
@@ -114,6 +116,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             config,
             http,
             wake: Notify::new(),
+            fresh: Mutex::new(Vec::new()),
             inbound_tx,
             blocked: Mutex::new(HashMap::new()),
             waiters: Mutex::new(ping::Waiters::default()),

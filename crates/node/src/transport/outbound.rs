@@ -10,7 +10,7 @@ use tmtm_wire::envelope;
 use tmtm_wire::message::Message;
 
 use super::{lock, ms, now_ms, Inner, Peer, SendError, Transport};
-use crate::ports::{InboxDedup, NewOutgoing, OutboxStore};
+use crate::ports::{InboxDedup, NewOutgoing, OutboxEntry, OutboxStore};
 
 /// The content type of DIDComm v1 envelopes on the wire (§2.5).
 pub const CONTENT_TYPE: &str = "application/ssi-agent-wire";
@@ -44,8 +44,9 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             expires_at_ms: now.saturating_add(ms(ttl)),
             not_before_ms,
         };
-        let ids = self.inner.outbox.enqueue(vec![new]).await?;
+        let ids = self.inner.outbox.enqueue(vec![new.clone()]).await?;
         let id = ids.first().copied().unwrap_or_default();
+        self.hand_over(&ids, vec![new]);
         tracing::debug!(
             to = %to.did,
             r#type = message.type_str(),
@@ -53,7 +54,6 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             outbox_id = id,
             "queued"
         );
-        self.inner.wake.notify_one();
         Ok(id)
     }
 }
@@ -84,8 +84,26 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
         })
     }
 
-    /// Wakes the outbox worker (after rows were enqueued outside [`Transport::send`]).
+    /// Wakes the outbox worker (after rows were enqueued outside [`Transport::send`]); it
+    /// finds them on its next pass over the store.
     pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Hands rows just stored (with the ids the store gave them, in the same order) to the
+    /// worker in memory, so it sends them without reading them back (the fast path of
+    /// `worker.rs`), and wakes it. Call only after the unit that stored them committed.
+    pub fn hand_over(&self, ids: &[i64], rows: Vec<NewOutgoing>) {
+        let entries = ids.iter().zip(rows).map(|(&id, row)| OutboxEntry {
+            id,
+            recipient_did: row.recipient_did,
+            endpoint: row.endpoint,
+            body: row.body,
+            attempts: 0,
+            next_attempt_at_ms: row.not_before_ms,
+            expires_at_ms: row.expires_at_ms,
+        });
+        lock(&self.inner.fresh).extend(entries);
         self.inner.wake.notify_one();
     }
 }

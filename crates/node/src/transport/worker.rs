@@ -11,6 +11,17 @@
 //! A delivered entry's next due entry to the same peer (seen in the same pass) is started
 //! at once, so a busy peer's queue drains at the speed of the HTTP round trip.
 //!
+//! **Fast path.** Reading the store on every wake cost a write (expiry) and a read per
+//! message, behind the writer that was busy with the next consensus step. So rows just
+//! stored are handed over in memory ([`Transport::hand_over`], after their unit committed)
+//! and started at once; the store is read only on a *store pass*: at start, every
+//! `poll_interval`, when a blocked peer's retry time comes, and after [`Transport::wake`]
+//! (rows enqueued without a hand-over). Delivered entries are removed in batches
+//! (`delivered_many`): when the worker has nothing in flight, when 128 are waiting, before
+//! every store pass (so a pass never sees them) and at shutdown; a removal lost in a crash
+//! only re-sends an envelope the peer drops as a duplicate. Ids the worker holds (in
+//! flight, queued behind their peer's delivery) are skipped if a store pass returns them.
+//!
 //! State is in the store: a restarted worker picks up where the last one stopped. (One gap
 //! the port cannot close: the blocked set is in memory, so right after a restart a message
 //! queued to a peer whose older messages are still waiting for their retry time may be sent
@@ -36,6 +47,9 @@ use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
 
 type Outcome = (OutboxEntry, Result<(), String>);
 
+/// Delivered ids removed in one batch at the latest.
+const DELETE_BATCH: usize = 128;
+
 impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
     /// Starts the outbox worker; it stops when `cancel` is cancelled.
     pub fn spawn_worker(&self, cancel: CancellationToken) -> JoinHandle<()> {
@@ -45,6 +59,10 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             busy: HashSet::new(),
             followers: HashMap::new(),
             tasks: HashMap::new(),
+            held: HashSet::new(),
+            delivered: Vec::new(),
+            next_store_pass_ms: 0,
+            backlog: false,
             last_prune: None,
             stopping: false,
         };
@@ -62,6 +80,14 @@ struct Worker<O, D> {
     followers: HashMap<String, Vec<OutboxEntry>>,
     /// Delivery task → its recipient (to free the peer if the task dies).
     tasks: HashMap<tokio::task::Id, String>,
+    /// Ids in flight or queued as followers (a store pass skips them).
+    held: HashSet<i64>,
+    /// Delivered ids not yet removed from the store.
+    delivered: Vec<i64>,
+    /// When the next store pass is due (Unix ms; 0 = at once).
+    next_store_pass_ms: i64,
+    /// Due entries were left in the store because `max_parallel` deliveries were in flight.
+    backlog: bool,
     last_prune: Option<Instant>,
     /// Cancelled: finish what is in flight, start nothing new.
     stopping: bool,
@@ -78,7 +104,12 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             let sleep = self.sleep_time();
             tokio::select! {
                 () = cancel.cancelled() => break,
-                () = self.inner.wake.notified() => {}
+                () = self.inner.wake.notified() => {
+                    if lock(&self.inner.fresh).is_empty() {
+                        // Rows enqueued without a hand-over: read the store.
+                        self.next_store_pass_ms = 0;
+                    }
+                }
                 Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
                     self.finish(done).await;
                 }
@@ -89,12 +120,67 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
         while let Some(done) = self.in_flight.join_next_with_id().await {
             self.finish(done).await;
         }
+        self.remove_delivered().await;
         tracing::debug!("outbox worker stopped");
     }
 
-    /// One pass: expire, prune de-dup records when due, start deliveries.
+    /// One pass: start what was handed over; then, when due, a store pass; remove delivered
+    /// entries when idle or when enough have gathered.
     async fn pass(&mut self) {
         let now = now_ms();
+        self.start_fresh(now).await;
+        if now >= self.next_store_pass_ms || self.retry_due(now) {
+            self.store_pass(now).await;
+        }
+        if self.delivered.len() >= DELETE_BATCH || self.in_flight.is_empty() {
+            self.remove_delivered().await;
+        }
+    }
+
+    /// Starts the entries handed over in memory; those not due yet (their peer is blocked)
+    /// are left to a store pass at their time.
+    async fn start_fresh(&mut self, now: i64) {
+        let fresh = std::mem::take(&mut *lock(&self.inner.fresh));
+        if fresh.is_empty() {
+            return;
+        }
+        let mut ready = Vec::with_capacity(fresh.len());
+        for e in fresh {
+            if self.held.contains(&e.id) {
+                continue;
+            }
+            if e.next_attempt_at_ms > now {
+                self.next_store_pass_ms = self.next_store_pass_ms.min(e.next_attempt_at_ms);
+            } else {
+                ready.push(e);
+            }
+        }
+        self.dispatch(ready, now).await;
+    }
+
+    /// Whether a blocked peer's retry time has come.
+    fn retry_due(&self, now: i64) -> bool {
+        lock(&self.inner.blocked).values().any(|b| b.next_ms <= now)
+    }
+
+    /// Removes the delivered entries from the store in one statement.
+    async fn remove_delivered(&mut self) {
+        if self.delivered.is_empty() {
+            return;
+        }
+        let ids = std::mem::take(&mut self.delivered);
+        if let Err(e) = self.inner.outbox.delivered_many(&ids).await {
+            // They stay in the store and would be sent again: keep them out of store passes
+            // by trying again next time.
+            tracing::warn!(error = %e, count = ids.len(), "outbox delivered failed");
+            self.delivered = ids;
+        }
+    }
+
+    /// A pass over the store: expire, prune de-dup records when due, start due entries.
+    async fn store_pass(&mut self, now: i64) {
+        self.next_store_pass_ms = now.saturating_add(ms(self.inner.config.poll_interval));
+        self.remove_delivered().await;
         match self.inner.outbox.expire(now).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(count = n, "outbox entries expired undelivered"),
@@ -102,6 +188,7 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
         }
         self.prune_dedup(now).await;
         if self.in_flight.len() >= self.inner.config.max_parallel {
+            self.backlog = true;
             return;
         }
         let due = match self
@@ -116,15 +203,33 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 return;
             }
         };
-        for (recipient, group) in group_by_recipient(due) {
+        let due = due
+            .into_iter()
+            .filter(|e| !self.held.contains(&e.id) && !self.delivered.contains(&e.id))
+            .collect();
+        self.dispatch(due, now).await;
+    }
+
+    /// Starts deliveries of `entries` (due now): per recipient in id order; a busy
+    /// recipient's entries queue behind its delivery in flight; a blocked one's are pushed
+    /// back to its retry time.
+    async fn dispatch(&mut self, entries: Vec<OutboxEntry>, now: i64) {
+        for (recipient, group) in group_by_recipient(entries) {
             if self.busy.contains(&recipient) {
+                self.held.extend(group.iter().map(|e| e.id));
+                let queue = self.followers.entry(recipient).or_default();
+                queue.extend(group);
+                queue.sort_by_key(|e| e.id);
+                queue.dedup_by_key(|e| e.id);
                 continue;
             }
             if self.held_back(&recipient, &group, now).await {
                 continue;
             }
             if self.in_flight.len() >= self.inner.config.max_parallel {
-                break;
+                // Left in the store for a store pass once a delivery ends.
+                self.backlog = true;
+                continue;
             }
             self.start(recipient, group);
         }
@@ -160,12 +265,14 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             return;
         }
         let head = group.remove(0);
+        self.held.extend(group.iter().map(|e| e.id));
         self.followers.insert(recipient.clone(), group);
         self.send(recipient, head);
     }
 
     /// Starts the delivery of `head` to `recipient` (marked busy until it ends).
     fn send(&mut self, recipient: String, head: OutboxEntry) {
+        self.held.insert(head.id);
         let http = self.inner.http.clone();
         let handle = self.in_flight.spawn(async move {
             let result = post(&http, &head.endpoint, head.body.clone(), None)
@@ -189,16 +296,30 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 tracing::error!(error = %e, "outbox delivery task failed");
                 if let Some(recipient) = self.tasks.remove(&e.id()) {
                     self.busy.remove(&recipient);
-                    self.followers.remove(&recipient);
+                    for f in self.followers.remove(&recipient).unwrap_or_default() {
+                        self.held.remove(&f.id);
+                    }
                 }
+                // The entry itself is unknown here; a store pass soon finds it again.
+                self.held.clear();
+                self.held
+                    .extend(self.followers.values().flatten().map(|e| e.id));
+                self.next_store_pass_ms = 0;
                 return;
             }
         };
         self.busy.remove(&entry.recipient_did);
+        self.held.remove(&entry.id);
+        if std::mem::take(&mut self.backlog) {
+            self.next_store_pass_ms = 0;
+        }
         let mut followers = self
             .followers
             .remove(&entry.recipient_did)
             .unwrap_or_default();
+        for f in &followers {
+            self.held.remove(&f.id);
+        }
         match result {
             Ok(()) => {
                 lock(&self.inner.blocked).remove(&entry.recipient_did);
@@ -206,13 +327,12 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 followers.retain(|e| e.expires_at_ms >= now_ms());
                 if !self.stopping && !followers.is_empty() {
                     let next = followers.remove(0);
+                    self.held.extend(followers.iter().map(|e| e.id));
                     self.followers
                         .insert(entry.recipient_did.clone(), followers);
                     self.send(entry.recipient_did.clone(), next);
                 }
-                if let Err(e) = self.inner.outbox.delivered(entry.id).await {
-                    tracing::warn!(error = %e, outbox_id = entry.id, "outbox delivered failed");
-                }
+                self.delivered.push(entry.id);
                 tracing::debug!(to = %entry.recipient_did, outbox_id = entry.id, "delivered");
             }
             Err(error) => {
@@ -233,6 +353,7 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 next_ms,
             },
         );
+        self.next_store_pass_ms = self.next_store_pass_ms.min(next_ms);
         let store = &self.inner.outbox;
         if let Err(e) = store.retry_later(entry.id, attempts, next_ms, error).await {
             tracing::warn!(error = %e, outbox_id = entry.id, "outbox retry_later failed");
@@ -268,10 +389,16 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
         }
     }
 
-    /// Until the earliest blocked peer's retry time, at most `poll_interval`.
+    /// Until the next store pass or the earliest blocked peer's retry time, at most
+    /// `poll_interval`.
     fn sleep_time(&self) -> Duration {
-        let poll = self.inner.config.poll_interval;
         let now = now_ms();
+        let until_pass = u64::try_from(self.next_store_pass_ms.saturating_sub(now)).unwrap_or(0);
+        let poll = self
+            .inner
+            .config
+            .poll_interval
+            .min(Duration::from_millis(until_pass));
         let earliest = lock(&self.inner.blocked)
             .values()
             .map(|b| b.next_ms)

@@ -107,4 +107,24 @@ pub async fn inbox_dedup(t: Target) {
         !db.first_seen("vk1", "m2", 300).await.unwrap(),
         "kept by prune"
     );
+
+    // New records wait for a unit of work; once stored, a new connection (a restarted node)
+    // knows them from its first message on, and records never stored are new to it.
+    assert!(db.first_seen("vk3", "stored", 400).await.unwrap());
+    let pending = db.take_pending_seen();
+    assert!(pending.iter().any(|r| r.message_id == "stored"));
+    assert!(db.take_pending_seen().is_empty(), "handed over once");
+    let mut tx = db.begin().await.unwrap();
+    tx.record_seen(&pending).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(db.first_seen("vk3", "lost", 401).await.unwrap());
+    let _ = db.take_pending_seen();
+    let restarted = t.reconnect().await;
+    assert!(!restarted.first_seen("vk3", "stored", 500).await.unwrap());
+    assert!(restarted.first_seen("vk3", "lost", 500).await.unwrap());
+    // A failed unit gives its records back; the periodic prune stores them.
+    let again = restarted.take_pending_seen();
+    restarted.restore_pending_seen(again);
+    restarted.prune(0).await.unwrap();
+    assert!(restarted.stored_seen("vk3", "lost").await.unwrap());
 }

@@ -6,9 +6,17 @@ use std::time::Duration;
 use serde_json::json;
 use tmtm_microledger::Microledger;
 use tmtm_node::ports::{InboxDedup, NewOutgoing, OutboxStore};
-use tmtm_node::storage::{LoadedLedger, RoundRecord, RoundRole, StorageError};
+use tmtm_node::storage::{LoadedLedger, RoundRecord, RoundRole, SeenRecord, StorageError};
 
 use crate::support::{commit_to, create_ledger, txns, Target};
+
+fn seen(verkey: &str, id: &str, at: i64) -> SeenRecord {
+    SeenRecord {
+        sender_verkey: verkey.to_owned(),
+        message_id: id.to_owned(),
+        seen_at_ms: at,
+    }
+}
 
 fn outgoing(tag: &str) -> NewOutgoing {
     NewOutgoing {
@@ -58,7 +66,7 @@ pub async fn conflicting_batch_rolls_back_the_whole_unit(t: Target) {
         .unwrap();
     tx.put_round(&round("thread-a", 100), 2).await.unwrap();
     tx.enqueue_outbox(&[outgoing("a")]).await.unwrap();
-    assert!(tx.first_seen("vk-a", "id-a", 2).await.unwrap());
+    tx.record_seen(&[seen("vk-a", "id-a", 2)]).await.unwrap();
     tx.commit().await.unwrap();
     a.commit(2).unwrap();
 
@@ -67,7 +75,7 @@ pub async fn conflicting_batch_rolls_back_the_whole_unit(t: Target) {
     tx.enqueue_outbox(&[outgoing("b1"), outgoing("b2")])
         .await
         .unwrap();
-    assert!(tx.first_seen("vk-b", "id-b", 3).await.unwrap());
+    tx.record_seen(&[seen("vk-b", "id-b", 3)]).await.unwrap();
     let stale = b.prepare_commit(1).unwrap();
     let err = tx.apply_ledger_batch(&stale, 3).await.unwrap_err();
     assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
@@ -77,13 +85,10 @@ pub async fn conflicting_batch_rolls_back_the_whole_unit(t: Target) {
     assert!(db.round("thread-a").await.unwrap().is_some());
     assert_eq!(db.depth().await.unwrap(), 1);
     assert!(
-        db.first_seen("vk-b", "id-b", 4).await.unwrap(),
+        !db.stored_seen("vk-b", "id-b").await.unwrap(),
         "rolled back"
     );
-    assert!(
-        !db.first_seen("vk-a", "id-a", 4).await.unwrap(),
-        "committed"
-    );
+    assert!(db.stored_seen("vk-a", "id-a").await.unwrap(), "committed");
     let stored = db.ledger_by_name("c1").await.unwrap().unwrap();
     assert_eq!((stored.size, stored.root_hash), (4, a.root_hash()));
     assert_eq!(
@@ -119,7 +124,7 @@ pub async fn dropped_unit_leaves_nothing(t: Target) {
         .unwrap();
     tx.put_round(&round("thread-crash", 100), 1).await.unwrap();
     tx.enqueue_outbox(&[outgoing("crash")]).await.unwrap();
-    tx.first_seen("vk", "id", 1).await.unwrap();
+    tx.record_seen(&[seen("vk", "id", 1)]).await.unwrap();
     drop(tx); // the process "dies" before commit
 
     let fresh = t.reconnect().await;
@@ -227,7 +232,7 @@ pub async fn nul_text_is_refused_everywhere(t: Target) {
     let batch = ledger.store().take_applied().remove(0);
     let mut tx = db.begin().await.unwrap();
     assert!(invalid(tx.apply_ledger_batch(&batch, 1).await.map(|_| ())));
-    assert!(invalid(tx.first_seen("vk\0", "id", 1).await.map(|_| ())));
+    assert!(invalid(tx.record_seen(&[seen("vk\0", "id", 1)]).await));
     assert!(invalid(tx.put_round(&round("t\0", 1), 1).await));
     let mut bad = outgoing("x");
     bad.endpoint.push('\0');
