@@ -36,8 +36,13 @@
 //! * **Time** is the wall clock in ms, passed to the engine; `txnTime` is
 //!   [`format_txn_time`] of it. Logs name threads, ledgers and peers, never message bodies.
 //!
+//! * **Not every step waits for an fsync.** A step that writes no ledger and sends only
+//!   proposals, votes or commit requests commits without its own fsync (it rides the next
+//!   durable step); `durability.rs` states the rule and why a power failure then loses at most
+//!   rounds that nobody committed.
+//!
 //! Files: `ledgers.rs` (the ledger port and message name scan), `step.rs` (one step:
-//! load, handle, persist, publish), `run.rs` (the task, start-up and recovery), `handle.rs`
+//! load, handle, persist, publish), `durability.rs` (which steps are fsynced), `run.rs` (the task, start-up and recovery), `handle.rs`
 //! (the public [`DriverHandle`] and round updates), `gu.rs` (GU-11/GU-12 records from other
 //! participants arrive on the same inbound queue and are stored, not given to the engine),
 //! `verify.rs` (proposals whose transactions are not signed by the proposer are refused
@@ -48,6 +53,7 @@
 //! [`Tx`]: crate::storage::Tx
 //! [`format_txn_time`]: tmtm_consensus::format_txn_time
 
+mod durability;
 mod gu;
 mod handle;
 mod ledgers;

@@ -166,8 +166,11 @@ impl Driver {
         // The inbound de-dup records of the messages this step handles (and any others not
         // stored yet) commit with their effects (`storage/dedup.rs`).
         let seen = self.db.take_pending_seen();
+        let sync = super::durability::must_sync(effects, commands);
         let stored = self
-            .write_step(effects, created, &state, rows, &outgoing, &seen, now_i)
+            .write_step(
+                sync, effects, created, &state, rows, &outgoing, &seen, now_i,
+            )
             .await;
         match stored {
             Ok(ids) => Ok((ids, outgoing)),
@@ -182,6 +185,7 @@ impl Driver {
     #[allow(clippy::too_many_arguments)]
     async fn write_step(
         &self,
+        sync: bool,
         effects: &[Effect],
         created: &[(String, Value)],
         state: &str,
@@ -190,7 +194,12 @@ impl Driver {
         seen: &[crate::storage::SeenRecord],
         now_i: i64,
     ) -> Result<Vec<i64>, DriverError> {
-        let mut tx = self.db.begin().await?;
+        // Steps that cannot lose a commit skip their own fsync (`durability.rs`).
+        let mut tx = if sync {
+            self.db.begin().await?
+        } else {
+            crate::storage::Tx::begin_relaxed(&self.db).await?
+        };
         tx.record_seen(seen).await?;
         for effect in effects {
             match effect {

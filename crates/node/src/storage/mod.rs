@@ -43,8 +43,10 @@
 //!   that handles the de-duplicated message, or any later step) makes them durable too. A
 //!   de-dup record that is lost belongs to a message whose step was not stored either, so a
 //!   redelivery is handled as the first delivery would have been; a lost `delivered` re-sends
-//!   an envelope the peer drops as a duplicate. Nothing acknowledged (a step, a vote, a
-//!   `done`) is ever written through this pool. Saves one fsync per message received and
+//!   an envelope the peer drops as a duplicate. Consensus steps that cannot lose a commit
+//!   (proposals, votes, commit requests; the rule and its argument are in
+//!   `driver/durability.rs`) use it too; nothing that writes a ledger, promises a commit or
+//!   reports `done` does. Saves one fsync per message received and
 //!   one per message delivered (measured in `docs/BENCHMARKS.md`).
 //! * **One writer at a time.** SQLite has one write lock per file; a connection that finds it
 //!   taken sleeps in SQLite's busy handler (1, 2, 5, 10, … 100 ms) before trying again. Two

@@ -71,18 +71,32 @@ impl Tx {
         Ok(Tx { inner, _turn: turn })
     }
 
-    /// A unit of work on the relaxed pool (bookkeeping writes only; see "Bookkeeping
-    /// writes" in the module docs of `storage`); the normal pool when there is none.
+    /// A unit of work whose commit does not wait for an fsync: on the relaxed pool of an
+    /// SQLite file (`synchronous=NORMAL`), with `synchronous_commit = off` on PostgreSQL;
+    /// like [`Tx::begin`] for SQLite in memory. For bookkeeping writes (see "Bookkeeping
+    /// writes" in the module docs of `storage`) and consensus steps that cannot lose a
+    /// commit (`driver/durability.rs`). Atomic all the same; a later synced commit makes it
+    /// durable too.
     pub(crate) async fn begin_relaxed(db: &Database) -> Result<Tx, StorageError> {
-        match &db.relaxed {
-            Some(pool) => {
+        match (&db.relaxed, &db.backend) {
+            (Some(pool), _) => {
                 let turn = db.write_turn().await;
                 Ok(Tx {
                     inner: TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
                     _turn: turn,
                 })
             }
-            None => Tx::begin(db).await,
+            (None, Backend::Postgres(pool)) => {
+                let mut t = pool.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                    .execute(&mut *t)
+                    .await?;
+                Ok(Tx {
+                    inner: TxInner::Postgres(t),
+                    _turn: None,
+                })
+            }
+            (None, Backend::Sqlite(_)) => Tx::begin(db).await,
         }
     }
 
