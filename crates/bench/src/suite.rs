@@ -22,6 +22,10 @@ pub struct Plan {
     pub throughput_time: Duration,
     /// Ledgers per round in the parallel-flow throughput rows (one document to each).
     pub per_round: usize,
+    /// The coalesced throughput row: this many containers, each written by this many
+    /// concurrent writers (one document per request; the node merges the requests waiting
+    /// for one ledger into one round).
+    pub coalesced: (usize, usize),
     pub rss_nodes: usize,
     pub rss_txns: u64,
     pub rss_time: Duration,
@@ -39,6 +43,7 @@ impl Plan {
             containers: vec![1, 10, 100],
             throughput_time: Duration::from_secs(10),
             per_round: 5,
+            coalesced: (10, 8),
             rss_nodes: 5,
             rss_txns: 100_000,
             rss_time: Duration::from_secs(120),
@@ -56,6 +61,7 @@ impl Plan {
             containers: vec![1, 10],
             throughput_time: Duration::from_millis(1500),
             per_round: 2,
+            coalesced: (10, 8),
             rss_nodes: 3,
             rss_txns: 200,
             rss_time: Duration::from_secs(30),
@@ -99,7 +105,8 @@ pub async fn run(plan: &Plan) -> Result<()> {
             &["nodes", "ledgers", "p50 ms", "p99 ms", "max ms", "failed"],
         ),
         throughput: Table::new(
-            "Throughput (containers written concurrently, each one round after another)",
+            "Throughput (containers written concurrently; each writer one request after another; \
+             several writers per container: the node coalesces their requests into shared rounds)",
             &[
                 "nodes",
                 "containers",
@@ -110,6 +117,7 @@ pub async fn run(plan: &Plan) -> Result<()> {
                 "txns/s",
                 "p50 ms",
                 "p99 ms",
+                "writers/container",
             ],
         ),
         rest: Table::new(
@@ -237,28 +245,44 @@ async fn load(plan: &Plan, net: &Network, count: usize, t: &mut Tables) -> Resul
         ms(created.max_ms()),
         (plan.creations - created.len()).to_string(),
     ]);
-    let mut runs: Vec<(usize, usize)> = plan.containers.iter().map(|&c| (c, 1)).collect();
+    // (containers, ledgers per round, writers per container)
+    let mut runs: Vec<(usize, usize, usize)> = plan.containers.iter().map(|&c| (c, 1, 1)).collect();
     if let Some(&most) = plan.containers.iter().max() {
-        runs.push((most, plan.per_round));
+        runs.push((most, plan.per_round, 1));
     }
-    for (containers, per_round) in runs {
-        let prefix = format!("tp{containers}x{per_round}");
+    let (coalesced, per_container) = plan.coalesced;
+    runs.push((coalesced, 1, per_container));
+    for (containers, per_round, per_container) in runs {
+        let prefix = format!("tp{containers}x{per_round}w{per_container}");
         let (names, _) = create_containers(&net.clients, &prefix, containers).await?;
-        let writers = workload::writers(&names, per_round);
+        let writers = if per_container > 1 {
+            workload::several_writers(&names, per_container)
+        } else {
+            workload::writers(&names, per_round)
+        };
         let r = write_concurrently(&net.clients, &writers, plan.throughput_time, u64::MAX).await;
         if let Some(e) = &r.first_error {
-            eprintln!("throughput ({containers} containers x{per_round}): first error: {e}");
+            eprintln!(
+                "throughput ({containers} containers x{per_round}, {per_container} writers each): \
+                 first error: {e}"
+            );
         }
+        let txns_per_round = if per_container > 1 {
+            "coalesced".to_owned()
+        } else {
+            per_round.to_string()
+        };
         t.throughput.row(vec![
             count.to_string(),
             containers.to_string(),
-            per_round.to_string(),
+            txns_per_round,
             r.committed.to_string(),
             r.failed.to_string(),
             format!("{:.1}", r.elapsed.as_secs_f64()),
             format!("{:.0}", r.per_sec()),
             ms(r.latency.p50_ms()),
             ms(r.latency.p99_ms()),
+            per_container.to_string(),
         ]);
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! What the bench sends: ledger creations and `issue-transaction` documents over the command
-//! WebSocket, sequential (latency) or from many concurrent container writers (throughput).
+//! WebSocket, sequential (latency) or from many concurrent container writers (throughput;
+//! one writer per container, or several, whose requests the node coalesces into shared rounds).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -127,6 +128,20 @@ pub fn writers(containers: &[(usize, String)], per_round: usize) -> Vec<(usize, 
         }
     }
     out
+}
+
+/// `per_container` writers for every ledger of `containers`, each led by the container's
+/// node: concurrent requests to one ledger, which the node merges into shared rounds.
+pub fn several_writers(
+    containers: &[(usize, String)],
+    per_container: usize,
+) -> Vec<(usize, Vec<String>)> {
+    containers
+        .iter()
+        .flat_map(|(node, name)| {
+            std::iter::repeat_n((*node, vec![name.clone()]), per_container.max(1))
+        })
+        .collect()
 }
 
 /// Every writer (a leading node and one ledger, or several for the parallel flow) issues

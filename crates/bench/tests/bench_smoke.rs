@@ -60,9 +60,20 @@ fn quick_run_prints_every_table_with_sane_numbers() {
     let throughput = rows(&stdout, "Throughput");
     assert_eq!(
         throughput.len(),
-        6,
-        "1 and 10 containers, and 10 with 2 ledgers per round, for 3 and 5 nodes: {stdout}"
+        8,
+        "1 and 10 containers, 10 with 2 ledgers per round, and 10 with 8 writers each \
+         (coalesced), for 3 and 5 nodes: {stdout}"
     );
+    let coalesced: Vec<_> = throughput.iter().filter(|r| r[2] == "coalesced").collect();
+    assert_eq!(
+        coalesced.len(),
+        2,
+        "one coalesced row per network: {stdout}"
+    );
+    for row in &coalesced {
+        assert_eq!(row[9], "8", "writers per container: {row:?}");
+        assert_eq!(row[1], "10", "containers: {row:?}");
+    }
     for row in &throughput {
         assert!(num(row[3]) > 0.0, "something committed: {row:?}");
         assert_eq!(row[4], "0", "no round failed: {row:?}");

@@ -27,7 +27,9 @@ pub enum RoundUpdate {
 /// Follows one round started through the [`DriverHandle`].
 #[derive(Debug)]
 pub struct RoundWatch {
-    /// The consensus thread id of the round.
+    /// The consensus thread id of the round. A commit request merged with others that
+    /// waited for the same ledger follows the round of the first of them, whose thread id
+    /// differs from this one (the one it would have had on its own).
     pub thread_id: String,
     /// Progress updates, then one [`RoundUpdate::Finished`].
     pub updates: mpsc::UnboundedReceiver<RoundUpdate>,
@@ -104,7 +106,9 @@ impl DriverHandle {
         self.start(Flow::Create, flow, ttl).await
     }
 
-    /// Commits `transactions` (without metadata) to `ledger`.
+    /// Commits `transactions` (without metadata) to `ledger`. If the ledger is locked by a
+    /// round in flight at this node, the request waits (at most its time to live) and may
+    /// share its round with other requests for the ledger; the result is that round's.
     pub async fn commit(
         &self,
         ledger: &str,

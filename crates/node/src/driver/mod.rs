@@ -33,6 +33,15 @@
 //!   lock table. With several replicas on one PostgreSQL (scale-out) the lock must move to
 //!   the database (advisory locks); the storage layer's size-checked batches already make two
 //!   writers on one ledger safe (one gets a conflict and its step is discarded).
+//! * **Commit requests for one ledger share rounds.** A commit request for a ledger locked
+//!   by a round in flight at this node (or that other requests already wait for) is parked
+//!   instead of being refused; when the ledger is free, every waiting request (up to 256
+//!   transactions) is merged into one commit round in arrival order, and each requester
+//!   follows that round (same progress, same result). Commit requests for one free ledger in
+//!   the same step are merged too. A parked request fails with a `request_processing_error`
+//!   once its own time to live passes without a start. Creation and parallel starts are never
+//!   parked or merged. Without this, each request was a round of its own and concurrent
+//!   writers to one container waited for each other's rounds one by one.
 //! * **Time** is the wall clock in ms, passed to the engine; `txnTime` is
 //!   [`format_txn_time`] of it. Logs name threads, ledgers and peers, never message bodies.
 //!
@@ -42,7 +51,8 @@
 //!   rounds that nobody committed.
 //!
 //! Files: `ledgers.rs` (the ledger port and message name scan), `step.rs` (one step:
-//! load, handle, persist, publish), `durability.rs` (which steps are fsynced), `run.rs` (the task, start-up and recovery), `handle.rs`
+//! load, handle, persist, publish), `durability.rs` (which steps are fsynced), `run.rs` (the
+//! task, start-up and recovery), `coalesce/` (parking and merging of commit requests), `handle.rs`
 //! (the public [`DriverHandle`] and round updates), `gu.rs` (GU-11/GU-12 records from other
 //! participants arrive on the same inbound queue and are stored, not given to the engine),
 //! `verify.rs` (proposals whose transactions are not signed by the proposer are refused
@@ -53,6 +63,7 @@
 //! [`Tx`]: crate::storage::Tx
 //! [`format_txn_time`]: tmtm_consensus::format_txn_time
 
+mod coalesce;
 mod durability;
 mod gu;
 mod handle;
@@ -65,6 +76,7 @@ mod verify;
 
 use std::time::Duration;
 
+pub use coalesce::PARKED_TOO_LONG;
 pub use handle::{DriverHandle, RoundFinished, RoundUpdate, RoundWatch};
 pub use run::{dialect_of, spawn, DriverParts, NodeTransport};
 

@@ -2,7 +2,9 @@
 //! `Event::Restarted`), the event loop over start requests, inbound messages and the timer
 //! (each step takes every event already queued, up to [`MAX_BATCH`], into one transaction),
 //! recovery after a failed step, and shutdown (the step in progress is finished; nothing new
-//! is started once the cancellation token fires).
+//! is started once the cancellation token fires; waiting requests are dropped). Commit
+//! requests pass through `coalesce.rs`: parked while their ledger is locked, merged into one
+//! round per ledger, failed when they wait longer than their time to live.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::coalesce::{self, Admitted, Batch, CommitRequest, Group, Parking, Requesters, Sorted};
 use super::handle::{DriverHandle, RoundUpdate, StartRound};
 use super::ledgers::OpenLedger;
 use super::step::now_ms;
@@ -53,7 +56,11 @@ pub(super) struct Driver {
     pub(super) transport: NodeTransport,
     pub(super) config: DriverConfig,
     pub(super) open: BTreeMap<String, OpenLedger>,
-    pub(super) watchers: HashMap<String, mpsc::UnboundedSender<RoundUpdate>>,
+    /// Thread id of a round this node leads → everyone following it (several when commit
+    /// requests were merged).
+    pub(super) watchers: HashMap<String, Requesters>,
+    /// Commit requests waiting for their ledger (`coalesce.rs`).
+    pub(super) parking: Parking,
     pub(super) finished: broadcast::Sender<super::RoundFinished>,
     pub(super) timer_at: Option<u64>,
     pub(super) locked: watch::Sender<Vec<String>>,
@@ -101,6 +108,7 @@ pub async fn spawn(
         config,
         open: BTreeMap::new(),
         watchers: HashMap::new(),
+        parking: Parking::default(),
         finished,
         timer_at: None,
         locked,
@@ -175,31 +183,47 @@ impl Driver {
                     }
                 }
             }
-            let timer = self.timer_at.map(|at| {
-                let wait = Duration::from_millis(at.saturating_sub(now_ms()));
-                tokio::time::Instant::now() + wait
-            });
-            let event = tokio::select! {
-                biased;
-                () = cancel.cancelled() => break,
-                Some(request) = requests.recv() => self.start_event(request),
-                Some(message) = inbound.recv() => self.inbound_event(message),
-                () = sleep_until(timer), if timer.is_some() => Some(Event::Timer),
-            };
-            let Some(event) = event else { continue };
+            self.expire_parked();
+            // Ledgers freed by the last step start their waiting commits first.
+            let locked = self.engine.locked_ledgers();
+            let mut batch = Batch::default();
+            for group in self.parking.release(&locked) {
+                batch.push_group(group);
+            }
+            if batch.is_empty() {
+                let timer = self.timer_at.map(at_instant);
+                let parked = self.parking.next_deadline().map(at_instant);
+                tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => break,
+                    Some(request) = requests.recv() => self.admit(request, &locked, &mut batch),
+                    Some(message) = inbound.recv() => {
+                        if let Some(event) = self.inbound_event(message) {
+                            batch.push_event(event);
+                        }
+                    }
+                    () = sleep_until(timer), if timer.is_some() => batch.push_event(Event::Timer),
+                    // A parked request's time to live ended (failed at the top of the loop).
+                    () = sleep_until(parked), if parked.is_some() => {}
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+            }
             // Group commit: what else is already queued joins this step's transaction.
-            let mut batch = vec![event];
-            while batch.len() < MAX_BATCH {
-                let next = if let Ok(request) = requests.try_recv() {
-                    self.start_event(request)
+            for _ in 1..MAX_BATCH {
+                if let Ok(request) = requests.try_recv() {
+                    self.admit(request, &locked, &mut batch);
                 } else if let Ok(message) = inbound.try_recv() {
-                    self.inbound_event(message)
+                    if let Some(event) = self.inbound_event(message) {
+                        batch.push_event(event);
+                    }
                 } else {
                     break;
-                };
-                batch.extend(next);
+                }
             }
-            let started: Vec<String> = batch
+            let events = batch.into_events(|group| self.start_group(group));
+            let started: Vec<String> = events
                 .iter()
                 .filter_map(|event| match event {
                     Event::Start(req) => Some(
@@ -211,21 +235,22 @@ impl Driver {
                     _ => None,
                 })
                 .collect();
-            if let Err(e) = self.step_batch(batch).await {
+            if let Err(e) = self.step_batch(events).await {
                 tracing::warn!(error = %e, "consensus step failed");
-                // A start that was not stored never began: tell its requester.
+                // A start that was not stored never began: tell everyone merged into it.
+                let report = ProblemReport::new(
+                    REQUEST_PROCESSING_ERROR,
+                    "the node could not store the round; nothing was changed",
+                );
+                let update = RoundUpdate::Finished(Err(report));
                 for w in started.iter().filter_map(|t| self.watchers.remove(t)) {
-                    let report = ProblemReport::new(
-                        REQUEST_PROCESSING_ERROR,
-                        "the node could not store the round; nothing was changed",
-                    );
-                    let _ = w.send(RoundUpdate::Finished(Err(report)));
+                    coalesce::tell(&w, &update);
                 }
             }
         }
-        for (_, w) in self.watchers.drain() {
-            drop(w);
-        }
+        // Dropping the senders ends every watch with "the node stopped".
+        self.parking.clear();
+        self.watchers.clear();
         tracing::info!("consensus driver stopped");
     }
 
@@ -237,10 +262,55 @@ impl Driver {
         self.step(Event::Restarted).await
     }
 
-    fn start_event(&mut self, request: StartRound) -> Option<Event> {
+    /// Takes a start request into `batch`: a commit is parked, merged or started by
+    /// `coalesce.rs`; another flow starts as it is.
+    fn admit(&mut self, request: StartRound, locked: &[String], batch: &mut Batch) {
         if request.updates.is_closed() {
-            return None;
+            return;
         }
+        let default_ttl = self.engine.config().default_ttl_sec;
+        match CommitRequest::from_start(request, now_ms(), default_ttl) {
+            Sorted::Commit(commit) => {
+                let ledger = commit.ledger().to_owned();
+                let admitted = batch.admit(commit, locked, &mut self.parking);
+                if admitted != Admitted::Started {
+                    tracing::debug!(%ledger, ?admitted, waiting = self.parking.len(), "commit request coalesced");
+                }
+            }
+            Sorted::Other(request) => {
+                tracing::info!(thid = %request.thread_id, "starting a round");
+                self.watchers
+                    .insert(request.thread_id.clone(), vec![request.updates]);
+                let start = self.start_request(request.thread_hex, request.flow, request.ttl_sec);
+                batch.push_event(Event::Start(start));
+            }
+        }
+    }
+
+    /// The start of a commit round for `group`; its requesters follow the round.
+    fn start_group(&mut self, mut group: Group) -> Event {
+        tracing::info!(
+            thid = %group.thread_id,
+            ledger = %group.ledger,
+            requests = group.requesters.len(),
+            transactions = group.transactions.len(),
+            "starting a round"
+        );
+        let flow = group.flow();
+        let ttl_sec = group.ttl_sec();
+        self.watchers.insert(
+            group.thread_id.clone(),
+            std::mem::take(&mut group.requesters),
+        );
+        Event::Start(self.start_request(group.thread_hex, flow, ttl_sec))
+    }
+
+    fn start_request(
+        &self,
+        thread_hex: String,
+        flow: StartFlow,
+        ttl_sec: Option<u64>,
+    ) -> StartRequest {
         let me = self.keys.did();
         let participants = self
             .network
@@ -251,16 +321,24 @@ impl Driver {
             .collect();
         let now = now_ms();
         let txn_time = tmtm_consensus::format_txn_time(now.saturating_mul(1000));
-        self.watchers
-            .insert(request.thread_id.clone(), request.updates);
-        tracing::info!(thid = %request.thread_id, "starting a round");
-        Some(Event::Start(StartRequest {
-            thread_hex: request.thread_hex,
-            flow: request.flow,
+        StartRequest {
+            thread_hex,
+            flow,
             participants,
-            ttl_sec: request.ttl_sec,
+            ttl_sec,
             txn_time,
-        }))
+        }
+    }
+
+    /// Fails the parked requests whose time to live ended.
+    fn expire_parked(&mut self) {
+        let failed = self.parking.expire(now_ms());
+        if failed > 0 {
+            tracing::info!(
+                failed,
+                "parked commit requests expired: their ledgers stayed locked"
+            );
+        }
     }
 
     fn inbound_event(&self, inbound: Inbound) -> Option<Event> {
@@ -334,6 +412,11 @@ fn flow_of(flow: &StartFlow) -> Flow {
         StartFlow::Commit { .. } => Flow::Commit,
         StartFlow::Parallel { .. } => Flow::Parallel,
     }
+}
+
+/// A tokio instant for a wall-clock time in ms.
+fn at_instant(at_ms: u64) -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_millis(at_ms.saturating_sub(now_ms()))
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

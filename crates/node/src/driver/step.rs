@@ -306,7 +306,7 @@ impl Driver {
                     message,
                 } => {
                     if let Some(w) = self.watchers.get(&thid) {
-                        let _ = w.send(RoundUpdate::Progress { percent, message });
+                        super::coalesce::tell(w, &RoundUpdate::Progress { percent, message });
                     }
                 }
                 Command::Finished {
@@ -324,7 +324,7 @@ impl Driver {
                         }
                     }
                     if let Some(w) = self.watchers.remove(&thid) {
-                        let _ = w.send(RoundUpdate::Finished(result.clone()));
+                        super::coalesce::tell(&w, &RoundUpdate::Finished(result.clone()));
                     }
                     let _ = self.finished.send(RoundFinished {
                         thread_id: thid,

@@ -13,7 +13,7 @@ use super::sign::sign_transaction;
 use super::validate::{self, id_of, Problem, Request, Target, PREFIX};
 use super::Commands;
 use crate::api::ApiState;
-use crate::driver::{RoundUpdate, RoundWatch};
+use crate::driver::{RoundUpdate, RoundWatch, PARKED_TOO_LONG};
 
 /// How long the client has to send its request.
 const REQUEST_WAIT: Duration = Duration::from_secs(60);
@@ -157,8 +157,11 @@ async fn execute(
             let txns = sign_all(&commands, vec![txn])?;
             let ttl = Some(Duration::from_secs(ttl_secs));
             let driver = commands.driver.clone();
+            // A commit to one ledger locked at this node waits in the driver (which merges
+            // the requests waiting for one ledger into one round), so only the parallel flow
+            // waits here for the node's locks to clear.
             let ledgers = match &target {
-                Target::One(n) => vec![n.clone()],
+                Target::One(_) => Vec::new(),
                 Target::Many(ns) => ns.clone(),
             };
             let wrap = |e: String| {
@@ -195,6 +198,12 @@ async fn execute(
 
 /// Starts a round (again while a participant still holds a lock on the ledgers), streams
 /// its progress to the socket, and returns its result's explain text on failure.
+///
+/// Before each start, `ledgers` locked at this node are waited for (the driver would refuse
+/// the start). Single-ledger commits pass none: the driver parks a commit to a ledger
+/// locked at this node until it is free, so no 250 ms polling step is added to their
+/// latency. The retry of `transient` refusals stays for every flow: a participant may
+/// still hold a lock from a round another node led.
 async fn follow<F, Fut>(
     socket: &mut WebSocket,
     state: &ApiState,
@@ -238,7 +247,12 @@ where
 /// (led by another node, so nothing orders that message before our proposal) and therefore
 /// reports the ledger's state as "non-consistent". Either clears within moments; a participant
 /// that really lags keeps refusing and the request fails after [`LOCK_RETRIES`] attempts.
+/// A commit that already waited its whole time to live in the driver for a ledger locked at
+/// this node ([`PARKED_TOO_LONG`]) is not retried.
 fn transient(explain: &str) -> bool {
+    if explain.contains(PARKED_TOO_LONG) {
+        return false;
+    }
     explain.contains("locked") || explain.contains("Non-consistent ledger state")
 }
 
@@ -265,7 +279,7 @@ async fn stream(
 
 #[cfg(test)]
 mod tests {
-    use super::transient;
+    use super::{transient, PARKED_TOO_LONG};
 
     #[test]
     fn lock_conflicts_and_a_lagging_participant_are_retried_other_refusals_are_not() {
@@ -277,5 +291,8 @@ mod tests {
         ));
         assert!(!transient("Stage-1: Non-consistent participants"));
         assert!(!transient("Ledger with name L already exists"));
+        assert!(!transient(&format!(
+            "Preparing: ledger L {PARKED_TOO_LONG} by other rounds for the request's time to live"
+        )));
     }
 }
