@@ -74,7 +74,7 @@ mod tests {
 
     fn send(name: &str) -> Command {
         Command::Send {
-            to: vec![Did::from_base58("BzCbsNYhMrjHiqZDTUASHg").unwrap()],
+            to: vec![Did::new("BzCbsNYhMrjHiqZDTUASHg")],
             message: json!({
                 "@type": format!("https://didcomm.org/simple-consensus/1.0/{name}"),
                 "@id": "1",
