@@ -79,6 +79,10 @@ pub struct Engine {
     /// Finished rounds added or forgotten since the last [`Engine::take_changes`].
     #[serde(skip)]
     finished_dirty: BTreeSet<String>,
+    /// No finished round expires before this (ms; 0 = unknown): `handle` scans the
+    /// finished rounds for expired ones only from then on, not at every event.
+    #[serde(skip)]
+    finished_next_expiry: u64,
 }
 
 /// The refusal for ledgers locked by another round (§6.3), or None if none of `names` is locked.
@@ -119,6 +123,7 @@ impl Engine {
             used_thids: UsedThreads::default(),
             locks: BTreeMap::new(),
             finished_dirty: BTreeSet::new(),
+            finished_next_expiry: 0,
         }
     }
 
@@ -172,14 +177,22 @@ impl Engine {
     ) -> Vec<Command> {
         // Expired records are forgotten before the event is looked at, so that an event never
         // meets a record past its time (even if no timer fired in between).
-        let dirty = &mut self.finished_dirty;
-        self.finished.retain(|thid, f| {
-            let keep = f.expires_ms > now_ms;
-            if !keep {
-                dirty.insert(thid.clone());
-            }
-            keep
-        });
+        if now_ms >= self.finished_next_expiry {
+            let dirty = &mut self.finished_dirty;
+            self.finished.retain(|thid, f| {
+                let keep = f.expires_ms > now_ms;
+                if !keep {
+                    dirty.insert(thid.clone());
+                }
+                keep
+            });
+            self.finished_next_expiry = self
+                .finished
+                .values()
+                .map(|f| f.expires_ms)
+                .min()
+                .unwrap_or(u64::MAX);
+        }
         self.used_thids.prune(now_ms);
         let mut out = Vec::new();
         match event {
@@ -319,10 +332,12 @@ impl Engine {
                     .deadline_ms
                     .saturating_sub(now_ms)
                     .max(core.retry_every_ms * 6);
+                let expires_ms = now_ms.saturating_add(ttl);
+                self.finished_next_expiry = self.finished_next_expiry.min(expires_ms);
                 self.finished.insert(
                     key.clone(),
                     FinishedRound {
-                        expires_ms: now_ms.saturating_add(ttl),
+                        expires_ms,
                         role,
                         participants: core.participants.clone(),
                         reply,

@@ -38,6 +38,10 @@ pub(crate) struct UsedThreads {
     /// (what the node has to write; not part of the state itself).
     #[serde(skip)]
     dirty: BTreeSet<String>,
+    /// No remembered id expires before this (ms; 0 = unknown, the default after loading):
+    /// `prune` scans only from then on.
+    #[serde(skip)]
+    next_expiry: u64,
 }
 
 impl UsedThreads {
@@ -53,13 +57,17 @@ impl UsedThreads {
 
     /// The round of this thread ended (or was refused) at `now_ms`: remember it for `retention_ms`.
     pub(crate) fn close(&mut self, thid: &str, now_ms: u64, retention_ms: u64) {
-        self.until
-            .insert(thid.to_string(), now_ms.saturating_add(retention_ms));
+        let until = now_ms.saturating_add(retention_ms);
+        self.until.insert(thid.to_string(), until);
+        self.next_expiry = self.next_expiry.min(until);
         self.dirty.insert(thid.to_string());
     }
 
     /// Forget thread ids whose retention has passed.
     pub(crate) fn prune(&mut self, now_ms: u64) {
+        if now_ms < self.next_expiry {
+            return;
+        }
         let dirty = &mut self.dirty;
         self.until.retain(|thid, until| {
             let keep = *until > now_ms;
@@ -68,10 +76,12 @@ impl UsedThreads {
             }
             keep
         });
+        self.next_expiry = self.until.values().copied().min().unwrap_or(u64::MAX);
     }
 
     /// Remember `thid` until `until` (restoring a stored row; not marked as changed).
     pub(crate) fn restore(&mut self, thid: String, until: u64) {
+        self.next_expiry = self.next_expiry.min(until);
         self.until.insert(thid, until);
     }
 
