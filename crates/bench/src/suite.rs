@@ -22,10 +22,10 @@ pub struct Plan {
     pub throughput_time: Duration,
     /// Ledgers per round in the parallel-flow throughput rows (one document to each).
     pub per_round: usize,
-    /// The coalesced throughput row: this many containers, each written by this many
+    /// The coalesced throughput rows: this many containers, each written by this many
     /// concurrent writers (one document per request; the node merges the requests waiting
     /// for one ledger into one round).
-    pub coalesced: (usize, usize),
+    pub coalesced: Vec<(usize, usize)>,
     pub rss_nodes: usize,
     pub rss_txns: u64,
     pub rss_time: Duration,
@@ -43,7 +43,7 @@ impl Plan {
             containers: vec![1, 10, 100],
             throughput_time: Duration::from_secs(10),
             per_round: 5,
-            coalesced: (10, 8),
+            coalesced: vec![(10, 8), (10, 64)],
             rss_nodes: 5,
             rss_txns: 100_000,
             rss_time: Duration::from_secs(120),
@@ -61,7 +61,7 @@ impl Plan {
             containers: vec![1, 10],
             throughput_time: Duration::from_millis(1500),
             per_round: 2,
-            coalesced: (10, 8),
+            coalesced: vec![(10, 8)],
             rss_nodes: 3,
             rss_txns: 200,
             rss_time: Duration::from_secs(30),
@@ -250,8 +250,9 @@ async fn load(plan: &Plan, net: &Network, count: usize, t: &mut Tables) -> Resul
     if let Some(&most) = plan.containers.iter().max() {
         runs.push((most, plan.per_round, 1));
     }
-    let (coalesced, per_container) = plan.coalesced;
-    runs.push((coalesced, 1, per_container));
+    for &(coalesced, per_container) in &plan.coalesced {
+        runs.push((coalesced, 1, per_container));
+    }
     for (containers, per_round, per_container) in runs {
         let prefix = format!("tp{containers}x{per_round}w{per_container}");
         let (names, _) = create_containers(&net.clients, &prefix, containers).await?;

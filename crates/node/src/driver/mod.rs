@@ -23,7 +23,8 @@
 //!   or reported that a crash could undo. If the transaction fails, the in-memory results are
 //!   dropped and the driver recovers exactly as after a restart (below).
 //! * **Uncommitted data is volatile.** Staged transactions live only in the open-ledger cache
-//!   between the steps of a round (ledgers of rounds that hold no lock are evicted). A
+//!   between the steps of a round (a ledger whose round ended stays open only while it
+//!   holds nothing uncommitted, `ledger_cache.rs`). A
 //!   restart — or a failed step — reloads the engine checkpoint and its rows, drops the cache and feeds
 //!   `Event::Restarted`: each commit round re-stages its transactions and resumes only if it
 //!   reproduces the state it signed, otherwise it rolls back with a problem report; creation
@@ -67,6 +68,7 @@ mod coalesce;
 mod durability;
 mod gu;
 mod handle;
+mod ledger_cache;
 mod ledgers;
 mod run;
 mod step;

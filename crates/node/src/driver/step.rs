@@ -93,7 +93,7 @@ impl Driver {
         self.transport.hand_over(&outbox_ids, outgoing);
         self.publish(commands);
         let locked = self.engine.locked_ledgers();
-        self.open.retain(|name, _| locked.contains(name));
+        super::ledger_cache::trim(&mut self.open, &locked);
         self.locked.send_replace(locked);
         Ok(())
     }

@@ -36,9 +36,6 @@ pub const CACHE_CAPACITY: usize = 131_072;
 /// A miss is checked against the table when the cache evicted a record seen this recently.
 pub const FALLBACK_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-/// Rows per multi-row insert (3 parameters each; well under SQLite's and PostgreSQL's limits).
-const INSERT_CHUNK: usize = 300;
-
 /// A de-dup record not yet stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeenRecord {
@@ -235,22 +232,16 @@ impl Database {
 impl Tx {
     /// Stores de-dup records as part of this unit (duplicates of stored ones are ignored).
     pub async fn record_seen(&mut self, records: &[SeenRecord]) -> Result<(), StorageError> {
-        for chunk in records.chunks(INSERT_CHUNK) {
+        for chunk in records.chunks(super::multirow::chunk_rows(3)) {
             for r in chunk {
                 super::error::check_text("sender verkey", &r.sender_verkey)?;
                 super::error::check_text("message id", &r.message_id)?;
             }
-            let mut sql = String::from(
-                "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms) VALUES ",
+            let sql = format!(
+                "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms) VALUES {} \
+                 ON CONFLICT (sender_verkey, message_id) DO NOTHING",
+                super::multirow::values(chunk.len(), 3)
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let n = i * 3;
-                sql.push_str(&format!("(${}, ${}, ${})", n + 1, n + 2, n + 3));
-            }
-            sql.push_str(" ON CONFLICT (sender_verkey, message_id) DO NOTHING");
             super::tx::on_tx!(self, |conn| {
                 let mut q = sqlx::query(&sql);
                 for r in chunk {

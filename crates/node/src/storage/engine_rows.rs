@@ -6,6 +6,7 @@
 //! the engine) is stored as `i64::MAX`.
 
 use super::error::check_text;
+use super::multirow;
 use super::row::Cols;
 use super::tx::on_tx;
 use super::{Database, StorageError, Tx};
@@ -47,49 +48,66 @@ impl Tx {
         &mut self,
         changes: EngineRowChanges<'_>,
     ) -> Result<(), StorageError> {
-        for (thid, body, expires) in changes.finished_upserts {
+        for (thid, body, _) in changes.finished_upserts {
             check_text("finished round", body)?;
             check_text("thread id", thid)?;
-            on_tx!(self, |conn| {
-                sqlx::query(
-                    "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES ($1, $2, $3) \
-                     ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
-                     expires_ms = excluded.expires_ms",
-                )
-                .bind(thid)
-                .bind(body)
-                .bind(stored_time(*expires))
-                .execute(&mut *conn)
-                .await?;
-            });
         }
-        for thid in changes.finished_removed {
-            on_tx!(self, |conn| {
-                sqlx::query("DELETE FROM consensus_finished WHERE thid = $1")
-                    .bind(thid)
-                    .execute(&mut *conn)
-                    .await?;
-            });
-        }
-        for (thid, until) in changes.used_upserts {
+        for (thid, _) in changes.used_upserts {
             check_text("thread id", thid)?;
+        }
+        for chunk in changes.finished_upserts.chunks(multirow::chunk_rows(3)) {
+            let sql = format!(
+                "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES {} \
+                 ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
+                 expires_ms = excluded.expires_ms",
+                multirow::values(chunk.len(), 3)
+            );
             on_tx!(self, |conn| {
-                sqlx::query(
-                    "INSERT INTO consensus_threads (thid, until_ms) VALUES ($1, $2) \
-                     ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
-                )
-                .bind(thid)
-                .bind(stored_time(*until))
-                .execute(&mut *conn)
-                .await?;
+                let mut q = sqlx::query(&sql);
+                for (thid, body, expires) in chunk {
+                    q = q.bind(thid).bind(body).bind(stored_time(*expires));
+                }
+                q.execute(&mut *conn).await?;
             });
         }
-        for thid in changes.used_removed {
+        for chunk in changes.finished_removed.chunks(multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM consensus_finished WHERE thid IN ({})",
+                multirow::list(chunk.len())
+            );
             on_tx!(self, |conn| {
-                sqlx::query("DELETE FROM consensus_threads WHERE thid = $1")
-                    .bind(thid)
-                    .execute(&mut *conn)
-                    .await?;
+                let mut q = sqlx::query(&sql);
+                for thid in chunk {
+                    q = q.bind(thid);
+                }
+                q.execute(&mut *conn).await?;
+            });
+        }
+        for chunk in changes.used_upserts.chunks(multirow::chunk_rows(2)) {
+            let sql = format!(
+                "INSERT INTO consensus_threads (thid, until_ms) VALUES {} \
+                 ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
+                multirow::values(chunk.len(), 2)
+            );
+            on_tx!(self, |conn| {
+                let mut q = sqlx::query(&sql);
+                for (thid, until) in chunk {
+                    q = q.bind(thid).bind(stored_time(*until));
+                }
+                q.execute(&mut *conn).await?;
+            });
+        }
+        for chunk in changes.used_removed.chunks(multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM consensus_threads WHERE thid IN ({})",
+                multirow::list(chunk.len())
+            );
+            on_tx!(self, |conn| {
+                let mut q = sqlx::query(&sql);
+                for thid in chunk {
+                    q = q.bind(thid);
+                }
+                q.execute(&mut *conn).await?;
             });
         }
         Ok(())

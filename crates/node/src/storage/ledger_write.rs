@@ -6,6 +6,7 @@ use serde_json::Value;
 use tmtm_microledger::WriteBatch;
 
 use super::error::{check_text, to_i64};
+use super::multirow;
 use super::tx::on_tx;
 use super::{StorageError, Tx};
 
@@ -75,29 +76,29 @@ impl Tx {
                     Some(n) => format!("ledger {name:?} is not at size {n}"),
                 }));
             };
-            for (seq_no, text) in &txns {
-                sqlx::query(
+            let cols = 4;
+            for chunk in txns.chunks(multirow::chunk_rows(cols)) {
+                let sql = format!(
                     "INSERT INTO ledger_transactions (ledger_id, seq_no, txn, committed_at_ms) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(*seq_no)
-                .bind(text)
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
+                     VALUES {}",
+                    multirow::values(chunk.len(), cols)
+                );
+                let mut q = sqlx::query(&sql);
+                for (seq_no, text) in chunk {
+                    q = q.bind(id).bind(*seq_no).bind(text).bind(now_ms);
+                }
+                q.execute(&mut *conn).await?;
             }
-            for (level, index, hash) in &nodes {
-                sqlx::query(
-                    "INSERT INTO merkle_nodes (ledger_id, level, idx, hash) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(*level)
-                .bind(*index)
-                .bind(hash)
-                .execute(&mut *conn)
-                .await?;
+            for chunk in nodes.chunks(multirow::chunk_rows(cols)) {
+                let sql = format!(
+                    "INSERT INTO merkle_nodes (ledger_id, level, idx, hash) VALUES {}",
+                    multirow::values(chunk.len(), cols)
+                );
+                let mut q = sqlx::query(&sql);
+                for (level, index, hash) in chunk {
+                    q = q.bind(id).bind(*level).bind(*index).bind(hash);
+                }
+                q.execute(&mut *conn).await?;
             }
             Ok(id)
         })

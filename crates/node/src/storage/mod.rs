@@ -98,6 +98,7 @@ mod gu;
 mod gu_acks;
 mod ledger_write;
 mod loaded;
+mod multirow;
 mod outbox;
 mod reads;
 mod rounds;

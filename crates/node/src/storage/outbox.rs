@@ -8,9 +8,6 @@ use super::row::Cols;
 use super::{Database, StorageError};
 use crate::ports::{NewOutgoing, OutboxEntry, OutboxStore, StoreFailure};
 
-/// Ids per `DELETE … IN (…)` statement.
-const DELETE_CHUNK: usize = 500;
-
 /// Longest `last_error` kept (in characters); the rest is cut.
 const MAX_ERROR_CHARS: usize = 1000;
 
@@ -56,9 +53,11 @@ impl OutboxStore for Database {
 
     async fn delivered_many(&self, ids: &[i64]) -> Result<(), StoreFailure> {
         let _turn = self.write_turn().await;
-        for chunk in ids.chunks(DELETE_CHUNK) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("DELETE FROM outbox WHERE id IN ({})", marks.join(", "));
+        for chunk in ids.chunks(super::multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM outbox WHERE id IN ({})",
+                super::multirow::list(chunk.len())
+            );
             on_relaxed_pool!(self, |pool| {
                 let mut q = sqlx::query(&sql);
                 for id in chunk {

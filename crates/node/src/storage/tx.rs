@@ -128,24 +128,49 @@ impl Tx {
             check_text("recipient DID", &m.recipient_did)?;
             check_text("endpoint", &m.endpoint)?;
         }
+        // One statement per chunk. Ids come back in no promised order; both backends assign
+        // them in the order of the VALUES rows (one writer at a time), so sorted they match
+        // the rows.
         let mut ids = Vec::with_capacity(messages.len());
-        on_tx!(self, |conn| {
-            for m in messages {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
-                     next_attempt_at_ms, expires_at_ms) VALUES ($1, $2, $3, 0, $4, $5) \
-                     RETURNING id",
-                )
-                .bind(&m.recipient_did)
-                .bind(&m.endpoint)
-                .bind(&m.body)
-                .bind(m.not_before_ms)
-                .bind(m.expires_at_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                ids.push(id);
-            }
-        });
+        for chunk in messages.chunks(super::multirow::chunk_rows(5)) {
+            let sql = format!(
+                "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
+                 next_attempt_at_ms, expires_at_ms) VALUES {} RETURNING id",
+                outbox_values(chunk.len())
+            );
+            let mut chunk_ids: Vec<i64> = on_tx!(self, |conn| {
+                let mut q = sqlx::query_scalar(&sql);
+                for m in chunk {
+                    q = q
+                        .bind(&m.recipient_did)
+                        .bind(&m.endpoint)
+                        .bind(&m.body)
+                        .bind(m.not_before_ms)
+                        .bind(m.expires_at_ms);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            chunk_ids.sort_unstable();
+            ids.extend(chunk_ids);
+        }
         Ok(ids)
     }
+}
+
+/// `($1, $2, $3, 0, $4, $5), …`: outbox rows with `attempts` 0.
+fn outbox_values(rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let n = r * 5;
+            format!(
+                "(${}, ${}, ${}, 0, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
