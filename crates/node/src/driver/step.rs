@@ -49,6 +49,8 @@ impl Driver {
     /// storage failure nothing of the batch is kept: the driver is marked for recovery (see
     /// `run.rs`).
     pub(super) async fn step_batch(&mut self, events: Vec<Event>) -> Result<(), DriverError> {
+        let began = std::time::Instant::now();
+        let batch = events.len();
         let now = now_ms();
         let mut names: Vec<String> = events.iter().flat_map(ledgers_of).collect();
         names.extend(self.engine.locked_ledgers());
@@ -79,6 +81,7 @@ impl Driver {
             }
         }
         let effects = ledgers.effects;
+        let handled = began.elapsed();
         let (outbox_ids, outgoing) = match self.persist(&effects, &commands, &created, now).await {
             Ok(stored) => stored,
             Err(e) => {
@@ -90,6 +93,12 @@ impl Driver {
                 return Err(e);
             }
         };
+        tracing::debug!(
+            events = batch,
+            handled_us = handled.as_micros(),
+            stored_us = began.elapsed().saturating_sub(handled).as_micros(),
+            "step stored"
+        );
         self.transport.hand_over(&outbox_ids, outgoing);
         self.publish(commands);
         let locked = self.engine.locked_ledgers();

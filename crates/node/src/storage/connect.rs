@@ -98,9 +98,12 @@ async fn open_sqlite(
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(options.busy_timeout);
+    // No liveness ping before each use: a connection to a local file does not go stale, and
+    // the ping cost a round trip to the connection's worker thread per unit of work.
     let mut pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
-        .acquire_timeout(options.acquire_timeout);
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false);
     if in_memory {
         // Every connection to `:memory:` is a database of its own: keep exactly one, forever.
         pool = pool
@@ -122,6 +125,7 @@ async fn open_sqlite(
         let relaxed = SqlitePoolOptions::new()
             .max_connections(2)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(connect.synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(connect_error)?;
