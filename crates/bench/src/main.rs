@@ -42,6 +42,12 @@ struct Cli {
     /// Sequential rounds of the latency measurement.
     #[arg(long)]
     rounds: Option<usize>,
+    /// Network sizes to measure (default 3,5).
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<usize>,
+    /// Writers per container of the coalesced throughput rows (default 8,64).
+    #[arg(long, value_delimiter = ',')]
+    writers: Vec<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +107,12 @@ fn main() -> Result<()> {
             }
             if let Some(n) = cli.rounds {
                 plan.latency_rounds = n.max(1);
+            }
+            if !cli.nodes.is_empty() {
+                plan.node_counts = cli.nodes.iter().map(|&n| n.clamp(2, 5)).collect();
+            }
+            if !cli.writers.is_empty() {
+                plan.coalesced = cli.writers.iter().map(|&w| (10, w.max(2))).collect();
             }
             runtime.block_on(suite::run(&plan))
         }

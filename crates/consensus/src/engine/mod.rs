@@ -70,6 +70,7 @@ pub struct Engine {
     me: Did,
     peers: BTreeMap<Did, Verkey>,
     config: Config,
+    #[serde(default, skip_serializing)]
     rounds: BTreeMap<String, Round>,
     #[serde(default, skip_serializing)]
     finished: BTreeMap<String, FinishedRound>,
@@ -79,6 +80,9 @@ pub struct Engine {
     /// Finished rounds added or forgotten since the last [`Engine::take_changes`].
     #[serde(skip)]
     finished_dirty: BTreeSet<String>,
+    /// Rounds in progress started, advanced or ended since the last [`Engine::take_changes`].
+    #[serde(skip)]
+    rounds_dirty: BTreeSet<String>,
     /// No finished round expires before this (ms; 0 = unknown): `handle` scans the
     /// finished rounds for expired ones only from then on, not at every event.
     #[serde(skip)]
@@ -123,6 +127,7 @@ impl Engine {
             used_thids: UsedThreads::default(),
             locks: BTreeMap::new(),
             finished_dirty: BTreeSet::new(),
+            rounds_dirty: BTreeSet::new(),
             finished_next_expiry: 0,
         }
     }
@@ -248,6 +253,7 @@ impl Engine {
             thid: thid.clone(),
             ledgers,
         });
+        self.rounds_dirty.insert(thid.clone());
         self.rounds.insert(thid, round);
     }
 
@@ -309,6 +315,8 @@ impl Engine {
         now_ms: u64,
         out: &mut Vec<Command>,
     ) {
+        // Continuing or ended, the round's row changes (`persist.rs`).
+        self.rounds_dirty.insert(key.clone());
         match status {
             Status::Continue => {
                 self.rounds.insert(key, round);

@@ -1,8 +1,12 @@
 //! The engine's persisted form, split so that a step writes only what it changed.
 //!
-//! * The **core** (our DID, peers, settings, rounds in progress, locks) is small and changes on
-//!   almost every step: it is serialised whole ([`Engine::core_json`], the `Serialize` of
-//!   [`Engine`]).
+//! * The **core** (our DID, peers, settings, locks) is small and changes on almost every step:
+//!   it is serialised whole ([`Engine::core_json`], the `Serialize` of [`Engine`]).
+//! * **Rounds in progress** are rows too: a round carries its proposal with every
+//!   transaction (hundreds of KB when many requests share a round), and a step touches one or
+//!   a few of them, so rewriting all of them at every step made the cost of a step grow with
+//!   the number and size of rounds in flight. A round's row is written when a step started,
+//!   advanced or ended it.
 //! * **Finished rounds** (kept about one time to live to answer retransmissions, several KB each)
 //!   and **used thread ids** (kept 2 × the longest time to live) would make that blob grow with
 //!   the load, so they are rows: [`Engine::take_changes`] hands over the rows added, changed or
@@ -11,12 +15,12 @@
 //!
 //! The node writes the core and the changes in the same transaction as the step's ledger
 //! effects, so the stored core and rows are always one consistent engine. A core written
-//! before the split still holds `finished` and `used_thids` inline: it is read as is and every
-//! such record is marked changed, so the next step moves them into rows.
+//! before the split still holds `rounds`, `finished` and `used_thids` inline: it is read as
+//! is and every such record is marked changed, so the next step moves them into rows.
 
 use serde_json::Value;
 
-use super::{Engine, FinishedRound};
+use super::{Engine, FinishedRound, Round};
 
 /// The row changes since the last [`Engine::take_changes`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,6 +34,10 @@ pub struct PersistChanges {
     pub used_upserts: Vec<(String, u64)>,
     /// Used thread ids to delete (retention passed).
     pub used_removed: Vec<String>,
+    /// Rounds in progress to insert or replace: (thread id, JSON body).
+    pub live_upserts: Vec<(String, String)>,
+    /// Rounds in progress to delete (ended).
+    pub live_removed: Vec<String>,
 }
 
 impl PersistChanges {
@@ -39,11 +47,14 @@ impl PersistChanges {
             && self.finished_removed.is_empty()
             && self.used_upserts.is_empty()
             && self.used_removed.is_empty()
+            && self.live_upserts.is_empty()
+            && self.live_removed.is_empty()
     }
 }
 
 impl Engine {
-    /// The core as JSON text (everything but finished rounds and used thread ids).
+    /// The core as JSON text (everything but rounds in progress, finished rounds and used
+    /// thread ids).
     pub fn core_json(&self) -> serde_json::Result<String> {
         serde_json::to_string(self)
     }
@@ -63,21 +74,35 @@ impl Engine {
         let (used_upserts, used_removed) = self.used_thids.take_dirty();
         changes.used_upserts = used_upserts;
         changes.used_removed = used_removed;
+        for thid in std::mem::take(&mut self.rounds_dirty) {
+            match self.rounds.get(&thid) {
+                Some(r) => changes.live_upserts.push((thid, serde_json::to_string(r)?)),
+                None => changes.live_removed.push(thid),
+            }
+        }
         Ok(changes)
     }
 
     /// The engine from a stored core and its rows: finished rounds as (thread id, JSON body),
-    /// used thread ids as (thread id, until). A legacy core holding them inline is accepted;
-    /// its records are marked changed so that the next [`Self::take_changes`] writes them as
-    /// rows (stored rows win over inline records of the same thread id).
+    /// used thread ids as (thread id, until), rounds in progress as (thread id, JSON body). A
+    /// legacy core holding them inline is accepted; its records are marked changed so that
+    /// the next [`Self::take_changes`] writes them as rows (stored rows win over inline
+    /// records of the same thread id).
     pub fn restore(
         core: Value,
         finished: impl IntoIterator<Item = (String, String)>,
         used: impl IntoIterator<Item = (String, u64)>,
+        live: impl IntoIterator<Item = (String, String)>,
     ) -> serde_json::Result<Engine> {
         let mut engine: Engine = serde_json::from_value(core)?;
         engine.finished_dirty = engine.finished.keys().cloned().collect();
+        engine.rounds_dirty = engine.rounds.keys().cloned().collect();
         engine.used_thids.mark_all_dirty();
+        for (thid, body) in live {
+            let r: Round = serde_json::from_str(&body)?;
+            engine.rounds_dirty.remove(&thid);
+            engine.rounds.insert(thid, r);
+        }
         for (thid, body) in finished {
             let f: FinishedRound = serde_json::from_str(&body)?;
             engine.finished.insert(thid, f);
@@ -140,6 +165,7 @@ mod tests {
             serde_json::from_str(&core).unwrap(),
             finished,
             changes.used_upserts.clone(),
+            Vec::new(),
         )
         .unwrap();
         assert!(back.remembers_thread("t1") && back.remembers_thread("t2"));
@@ -177,7 +203,7 @@ mod tests {
             "used_thids".into(),
             serde_json::to_value(&e.used_thids).unwrap(),
         );
-        let mut back = Engine::restore(legacy, Vec::new(), Vec::new()).unwrap();
+        let mut back = Engine::restore(legacy, Vec::new(), Vec::new(), Vec::new()).unwrap();
         assert!(back.remembers_thread("t2"));
         let changes = back.take_changes().unwrap();
         assert_eq!(changes.finished_upserts.len(), 1);

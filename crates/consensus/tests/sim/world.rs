@@ -24,6 +24,7 @@ pub struct Persisted {
     core: String,
     finished: BTreeMap<String, String>,
     used: BTreeMap<String, u64>,
+    live: BTreeMap<String, String>,
 }
 
 impl Persisted {
@@ -46,9 +47,17 @@ impl Persisted {
         for thid in changes.used_removed {
             assert!(self.used.remove(&thid).is_some(), "removed twice: {thid}");
         }
+        for (thid, body) in changes.live_upserts {
+            self.live.insert(thid, body);
+        }
+        for thid in changes.live_removed {
+            // A round started and ended in one step was never written.
+            self.live.remove(&thid);
+        }
         // Every change was handed over: the rows are exactly the engine's records.
         assert_eq!(self.used.len(), engine.remembered_threads());
         assert_eq!(self.finished.len(), engine.finished_rounds());
+        assert_eq!(self.live.len(), engine.active_rounds().len());
     }
 
     /// The engine as the node would restore it.
@@ -56,7 +65,8 @@ impl Persisted {
         let core: Value = serde_json::from_str(&self.core).unwrap();
         let finished = self.finished.iter().map(|(t, b)| (t.clone(), b.clone()));
         let used = self.used.iter().map(|(t, u)| (t.clone(), *u));
-        Engine::restore(core, finished, used).unwrap()
+        let live = self.live.iter().map(|(t, b)| (t.clone(), b.clone()));
+        Engine::restore(core, finished, used, live).unwrap()
     }
 }
 

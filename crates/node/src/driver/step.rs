@@ -229,6 +229,8 @@ impl Driver {
             finished_removed: &rows.finished_removed,
             used_upserts: &rows.used_upserts,
             used_removed: &rows.used_removed,
+            live_upserts: &rows.live_upserts,
+            live_removed: &rows.live_removed,
         })
         .await?;
         let ids = tx.enqueue_outbox(outgoing).await?;

@@ -121,6 +121,8 @@ async fn a_checkpoint_from_before_the_row_split_loads_and_moves_to_rows() {
         finished_removed: &rows.finished_removed,
         used_upserts: &rows.used_upserts,
         used_removed: &rows.used_removed,
+        live_upserts: &rows.live_upserts,
+        live_removed: &rows.live_removed,
     })
     .await
     .unwrap();

@@ -22,13 +22,19 @@ pub struct EngineRowChanges<'a> {
     pub used_upserts: &'a [(String, u64)],
     /// Thread ids to delete.
     pub used_removed: &'a [String],
+    /// Rounds in progress to insert or replace: (thread id, JSON body).
+    pub live_upserts: &'a [(String, String)],
+    /// Rounds in progress to delete (ended).
+    pub live_removed: &'a [String],
 }
 
-/// The stored rows: finished rounds as (thread id, body), thread ids as (thread id, until).
+/// The stored rows: finished rounds as (thread id, body), thread ids as (thread id, until),
+/// rounds in progress as (thread id, body).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineRows {
     pub finished: Vec<(String, String)>,
     pub used: Vec<(String, u64)>,
+    pub live: Vec<(String, String)>,
 }
 
 fn stored_time(ms: u64) -> i64 {
@@ -54,6 +60,37 @@ impl Tx {
         }
         for (thid, _) in changes.used_upserts {
             check_text("thread id", thid)?;
+        }
+        for (thid, body) in changes.live_upserts {
+            check_text("round in progress", body)?;
+            check_text("thread id", thid)?;
+        }
+        for chunk in changes.live_upserts.chunks(multirow::chunk_rows(2)) {
+            let sql = format!(
+                "INSERT INTO consensus_live_rounds (thid, body) VALUES {} \
+                 ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
+                multirow::values(chunk.len(), 2)
+            );
+            on_tx!(self, |conn| {
+                let mut q = sqlx::query(&sql);
+                for (thid, body) in chunk {
+                    q = q.bind(thid).bind(body);
+                }
+                q.execute(&mut *conn).await?;
+            });
+        }
+        for chunk in changes.live_removed.chunks(multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM consensus_live_rounds WHERE thid IN ({})",
+                multirow::list(chunk.len())
+            );
+            on_tx!(self, |conn| {
+                let mut q = sqlx::query(&sql);
+                for thid in chunk {
+                    q = q.bind(thid);
+                }
+                q.execute(&mut *conn).await?;
+            });
         }
         for chunk in changes.finished_upserts.chunks(multirow::chunk_rows(3)) {
             let sql = format!(
@@ -115,7 +152,8 @@ impl Tx {
 }
 
 impl Database {
-    /// Every stored finished round and thread id (read once when the node starts).
+    /// Every stored finished round, thread id and round in progress (read once when the node
+    /// starts).
     pub async fn engine_rows(&self) -> Result<EngineRows, StorageError> {
         let mut rows = EngineRows::default();
         on_pool!(self, |pool| {
@@ -131,6 +169,12 @@ impl Database {
             for row in found {
                 let until = loaded_time("consensus_threads.until_ms", row.int("until_ms")?)?;
                 rows.used.push((row.text("thid")?, until));
+            }
+            let found = sqlx::query("SELECT thid, body FROM consensus_live_rounds ORDER BY thid")
+                .fetch_all(pool)
+                .await?;
+            for row in found {
+                rows.live.push((row.text("thid")?, row.text("body")?));
             }
         });
         Ok(rows)

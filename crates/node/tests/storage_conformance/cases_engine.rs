@@ -10,11 +10,16 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
     let db = &t.db;
     let finished = vec![("t1".to_string(), "{\"a\":1}".to_string(), 50)];
     let used = vec![("t1".to_string(), u64::MAX), ("t2".to_string(), 70)];
+    let live = vec![
+        ("r1".to_string(), "{\"stage\":1}".to_string()),
+        ("r2".to_string(), "{\"stage\":1}".to_string()),
+    ];
     let mut tx = db.begin().await.unwrap();
     tx.put_engine_state(&json!({"core": 1}), 1).await.unwrap();
     tx.apply_engine_rows(EngineRowChanges {
         finished_upserts: &finished,
         used_upserts: &used,
+        live_upserts: &live,
         ..EngineRowChanges::default()
     })
     .await
@@ -26,14 +31,19 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
         rows.used, used,
         "the running marker survives the round trip"
     );
+    assert_eq!(rows.live, live);
 
     let closed = vec![("t1".to_string(), 90)];
     let gone = vec!["t2".to_string()];
     let finished_gone = vec!["t1".to_string()];
+    let advanced = vec![("r1".to_string(), "{\"stage\":2}".to_string())];
+    let ended = vec!["r2".to_string()];
     let changes = EngineRowChanges {
         finished_removed: &finished_gone,
         used_upserts: &closed,
         used_removed: &gone,
+        live_upserts: &advanced,
+        live_removed: &ended,
         ..EngineRowChanges::default()
     };
     // Dropped without commit: rows and core stay as they were.
@@ -50,4 +60,5 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
     let rows = db.engine_rows().await.unwrap();
     assert!(rows.finished.is_empty());
     assert_eq!(rows.used, closed);
+    assert_eq!(rows.live, advanced, "r1 replaced, r2 deleted");
 }
