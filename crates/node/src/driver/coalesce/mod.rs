@@ -4,7 +4,8 @@
 //! that other commit requests already wait for, is *parked* in a per-ledger FIFO
 //! ([`Parking`]) instead of being handed to the engine (which would refuse it as locked).
 //! When the ledger is free again, the parked requests — in arrival order, up to
-//! [`MAX_TXNS_PER_ROUND`] transactions; the rest stay parked for the next round — become one
+//! [`MAX_TXNS_PER_ROUND`] transactions and [`MAX_BYTES_PER_ROUND`] bytes; the rest stay parked
+//! for the next round — become one
 //! [`Group`]: one commit round whose transactions are the concatenation of theirs, run
 //! under the first request's thread id, followed by every requester (each gets the same
 //! progress and the same final result). Commit requests for one free ledger that arrive in
@@ -31,6 +32,20 @@ use super::handle::{RoundUpdate, StartRound};
 /// alone).
 pub(super) const MAX_TXNS_PER_ROUND: usize = 256;
 
+/// Most bytes of transactions (as JSON) one merged round carries. The proposal travels
+/// encrypted and base64-encoded (about 4/3 of this, plus the envelope) and must stay well
+/// under a peer's inbound limit (2 MiB by default, `transport.max_body_bytes`); one request
+/// alone (at most 1 MiB, the WebSocket frame limit) still starts on its own.
+pub(super) const MAX_BYTES_PER_ROUND: usize = 512 * 1024;
+
+/// The size of transactions as JSON (what a proposal carries).
+fn json_bytes(transactions: &[Transaction]) -> usize {
+    transactions
+        .iter()
+        .map(|t| serde_json::to_vec(t).map_or(0, |v| v.len()))
+        .sum()
+}
+
 /// The words of [`expired_report`]'s explain that tell a client not to retry at once (the
 /// WebSocket session retries other lock conflicts).
 pub const PARKED_TOO_LONG: &str = "stayed locked at this node";
@@ -51,6 +66,8 @@ pub(super) struct CommitRequest {
     thread_id: String,
     ledger: String,
     transactions: Vec<Transaction>,
+    /// Their size as JSON ([`MAX_BYTES_PER_ROUND`]).
+    bytes: usize,
     /// As requested (`None`: the engine's default).
     ttl_sec: Option<u64>,
     /// The request's time to live in seconds, the default filled in.
@@ -84,11 +101,13 @@ impl CommitRequest {
                 transactions,
             } => {
                 let ttl_effective = ttl_sec.unwrap_or(default_ttl_sec);
+                let bytes = json_bytes(&transactions);
                 Sorted::Commit(CommitRequest {
                     thread_hex,
                     thread_id,
                     ledger,
                     transactions,
+                    bytes,
                     ttl_sec,
                     ttl_effective,
                     deadline_ms: now_ms.saturating_add(ttl_effective.saturating_mul(1000)),
@@ -137,6 +156,7 @@ pub(super) struct Group {
     pub(super) thread_hex: String,
     pub(super) thread_id: String,
     pub(super) transactions: Vec<Transaction>,
+    bytes: usize,
     pub(super) requesters: Requesters,
     /// Whether any request set its own time to live.
     explicit_ttl: bool,
@@ -150,18 +170,22 @@ impl Group {
             thread_hex: first.thread_hex,
             thread_id: first.thread_id,
             transactions: first.transactions,
+            bytes: first.bytes,
             requesters: vec![first.updates],
             explicit_ttl: first.ttl_sec.is_some(),
             ttl_min: first.ttl_effective,
         }
     }
 
-    /// Whether `request` may join without the round exceeding [`MAX_TXNS_PER_ROUND`].
+    /// Whether `request` may join without the round exceeding [`MAX_TXNS_PER_ROUND`] or
+    /// [`MAX_BYTES_PER_ROUND`].
     fn fits(&self, request: &CommitRequest) -> bool {
         self.transactions.len() + request.transactions.len() <= MAX_TXNS_PER_ROUND
+            && self.bytes + request.bytes <= MAX_BYTES_PER_ROUND
     }
 
     fn add(&mut self, request: CommitRequest) {
+        self.bytes += request.bytes;
         self.transactions.extend(request.transactions);
         self.requesters.push(request.updates);
         self.explicit_ttl |= request.ttl_sec.is_some();

@@ -7,7 +7,10 @@ use tmtm_consensus::{Event, StartFlow};
 use tmtm_microledger::Transaction;
 use tokio::sync::mpsc;
 
-use super::{tell, Admitted, Batch, CommitRequest, Group, Parking, Sorted, MAX_TXNS_PER_ROUND};
+use super::{
+    tell, Admitted, Batch, CommitRequest, Group, Parking, Sorted, MAX_BYTES_PER_ROUND,
+    MAX_TXNS_PER_ROUND,
+};
 use crate::driver::handle::{RoundUpdate, StartRound};
 
 const DEFAULT_TTL: u64 = 60;
@@ -172,6 +175,49 @@ fn a_batch_round_that_is_full_parks_the_next_request() {
     assert_eq!(groups.len(), 1);
     assert_eq!(req_ids(&groups[0].flow()).len(), MAX_TXNS_PER_ROUND + 5);
     assert_eq!(parking.len(), 2, "L's request and M's second stay");
+}
+
+/// A commit request of one transaction of about `bytes` bytes as JSON.
+fn bulky(ledger: &str, n: u64, bytes: usize) -> (CommitRequest, Rx) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let txn = Transaction::from_value(json!({"reqId": n, "pad": "x".repeat(bytes)})).unwrap();
+    let request = StartRound {
+        thread_id: format!("thread-{n}"),
+        thread_hex: format!("{n:032x}"),
+        flow: StartFlow::Commit {
+            ledger: ledger.to_owned(),
+            transactions: vec![txn],
+        },
+        ttl_sec: None,
+        updates: tx,
+    };
+    let Sorted::Commit(c) = CommitRequest::from_start(request, 0, DEFAULT_TTL) else {
+        panic!("a commit request");
+    };
+    (c, rx)
+}
+
+#[test]
+fn a_round_stays_under_the_byte_cap_so_the_proposal_fits_a_peer_s_limit() {
+    let mut parking = Parking::default();
+    let third = MAX_BYTES_PER_ROUND / 3;
+    let mut receivers = Vec::new();
+    for n in 0..4 {
+        let (c, rx) = bulky("L", n, third);
+        parking.park(c);
+        receivers.push(rx);
+    }
+    let mut first = parking.release(&[]);
+    assert_eq!(req_ids(&first[0].flow()), vec![0, 1], "a third request would pass the cap");
+    let mut second = parking.release(&[]);
+    assert_eq!(req_ids(&second[0].flow()), vec![2, 3]);
+    // One request above the cap still starts, alone.
+    let (big, _rb) = bulky("M", 9, MAX_BYTES_PER_ROUND * 2);
+    let (small, _rs) = bulky("M", 10, 10);
+    parking.park(big);
+    parking.park(small);
+    let mut alone = parking.release(&[]);
+    assert_eq!(req_ids(&alone[0].flow()), vec![9]);
 }
 
 #[test]
