@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use super::ledgers::OpenLedger;
 
 /// Unlocked ledgers kept open at most.
-pub(crate) const KEEP_UNLOCKED: usize = 128;
+pub(crate) const KEEP_UNLOCKED: usize = 64;
 /// Rows (subtree hashes and transactions) an unlocked ledger may hold and stay open. A
 /// freshly loaded head holds O(log n) hashes; every commit adds its transactions (kept whole)
-/// and their hashes, so a busy ledger is reloaded every few dozen rounds. (With 4,096 rows
+/// and their hashes, so a busy ledger is reloaded every ten rounds or so. (With 4,096 rows
 /// the 100-container memory run grew from 82 to 297 MiB per node: `docs/BENCHMARKS.md`.)
-pub(crate) const KEEP_ROWS: usize = 96;
+pub(crate) const KEEP_ROWS: usize = 32;
 
 /// Drops the open ledgers that are not worth keeping after a step (module docs).
 pub(crate) fn trim(open: &mut BTreeMap<String, OpenLedger>, locked: &[String]) {
