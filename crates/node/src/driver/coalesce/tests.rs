@@ -208,7 +208,11 @@ fn a_round_stays_under_the_byte_cap_so_the_proposal_fits_a_peer_s_limit() {
         receivers.push(rx);
     }
     let mut first = parking.release(&[]);
-    assert_eq!(req_ids(&first[0].flow()), vec![0, 1], "a third request would pass the cap");
+    assert_eq!(
+        req_ids(&first[0].flow()),
+        vec![0, 1],
+        "a third request would pass the cap"
+    );
     let mut second = parking.release(&[]);
     assert_eq!(req_ids(&second[0].flow()), vec![2, 3]);
     // One request above the cap still starts, alone.
