@@ -16,10 +16,12 @@
 //!   into its cache of open microledgers; [`NodeLedgers`](ledgers) records every durable
 //!   effect of `Engine::handle` (creation and commit batches, deletions). Then one [`Tx`]
 //!   applies the batches (a size conflict aborts the step), sets the API metadata of a new
-//!   ledger (actor, participants, local time), replaces the engine checkpoint (one row: the
-//!   engine's core — rounds in flight, locks, settings), writes the finished-round and
-//!   thread-id rows the step changed (`Engine::take_changes`), and enqueues the packed outbox rows of every `Send`. Only
-//!   after the commit is the outbox worker woken and progress published, so nothing is sent
+//!   ledger (actor, participants, local time), replaces the engine checkpoint's core (one
+//!   row: locks, settings; written only when it changed since the last stored step), writes
+//!   the rows of rounds in progress, finished rounds and thread ids the step changed
+//!   (`Engine::take_changes`), the inbound de-dup records not stored yet, and the packed
+//!   outbox rows of every `Send`. Only after the commit are the rows handed to the outbox
+//!   worker and progress published, so nothing is sent
 //!   or reported that a crash could undo. If the transaction fails, the in-memory results are
 //!   dropped and the driver recovers exactly as after a restart (below).
 //! * **Uncommitted data is volatile.** Staged transactions live only in the open-ledger cache

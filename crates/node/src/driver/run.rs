@@ -65,6 +65,9 @@ pub(super) struct Driver {
     pub(super) timer_at: Option<u64>,
     pub(super) locked: watch::Sender<Vec<String>>,
     pub(super) needs_recovery: bool,
+    /// The engine core as last stored (a step whose core is unchanged — most steps in the
+    /// middle of a round — does not write it again); `None` after start and recovery.
+    pub(super) stored_core: Option<String>,
 }
 
 /// Starts the driver task: restores the engine from the database (or makes a new one),
@@ -113,6 +116,7 @@ pub async fn spawn(
         timer_at: None,
         locked,
         needs_recovery: false,
+        stored_core: None,
     };
     // Rounds in flight at the last stop: uncommitted data is gone, so they re-stage and
     // resume, or roll back with a problem report. The result is stored before serving.
@@ -259,6 +263,7 @@ impl Driver {
         self.engine = restore(&self.db, &self.keys, &self.network, &self.config).await?;
         self.open.clear();
         self.needs_recovery = false;
+        self.stored_core = None;
         self.step(Event::Restarted).await
     }
 

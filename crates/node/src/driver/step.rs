@@ -182,7 +182,10 @@ impl Driver {
             )
             .await;
         match stored {
-            Ok(ids) => Ok((ids, outgoing)),
+            Ok(ids) => {
+                self.stored_core = Some(state);
+                Ok((ids, outgoing))
+            }
             Err(e) => {
                 self.db.restore_pending_seen(seen);
                 Err(e)
@@ -223,7 +226,10 @@ impl Driver {
         for (name, metadata) in created {
             tx.set_ledger_metadata(name, metadata).await?;
         }
-        tx.put_engine_state_text(state, now_i).await?;
+        // The core (locks, settings) changes only when a round starts or ends.
+        if self.stored_core.as_deref() != Some(state) {
+            tx.put_engine_state_text(state, now_i).await?;
+        }
         tx.apply_engine_rows(EngineRowChanges {
             finished_upserts: &rows.finished_upserts,
             finished_removed: &rows.finished_removed,
