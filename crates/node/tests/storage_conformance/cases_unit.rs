@@ -233,6 +233,9 @@ pub async fn nul_text_is_refused_everywhere(t: Target) {
     let mut tx = db.begin().await.unwrap();
     assert!(invalid(tx.apply_ledger_batch(&batch, 1).await.map(|_| ())));
     assert!(invalid(tx.record_seen(&[seen("vk\0", "id", 1)]).await));
+    // An inbound pair that cannot be stored is refused before it reaches the memory record.
+    assert!(db.first_seen("vk\0", "id", 1).await.is_err());
+    assert!(db.take_pending_seen().is_empty());
     assert!(invalid(tx.put_round(&round("t\0", 1), 1).await));
     let mut bad = outgoing("x");
     bad.endpoint.push('\0');
