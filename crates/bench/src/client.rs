@@ -81,13 +81,18 @@ impl NodeClient {
         Ok(())
     }
 
-    /// `GET path` as the node's admin; returns the status and the body length.
-    pub async fn get(&self, path: &str) -> Result<(u16, usize)> {
-        let resp = self
-            .http
+    /// A `GET path` request as the node's admin (BasicAuth, 30 s timeout).
+    fn admin_get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
             .get(self.url(path))
             .basic_auth(&self.username, Some(&self.password))
             .timeout(Duration::from_secs(30))
+    }
+
+    /// `GET path` as the node's admin; returns the status and the body length.
+    pub async fn get(&self, path: &str) -> Result<(u16, usize)> {
+        let resp = self
+            .admin_get(path)
             .send()
             .await
             .with_context(|| format!("GET {path}"))?;
@@ -99,10 +104,7 @@ impl NodeClient {
     /// `GET path` as JSON.
     pub async fn get_json(&self, path: &str) -> Result<Value> {
         let resp = self
-            .http
-            .get(self.url(path))
-            .basic_auth(&self.username, Some(&self.password))
-            .timeout(Duration::from_secs(30))
+            .admin_get(path)
             .send()
             .await
             .with_context(|| format!("GET {path}"))?

@@ -8,7 +8,7 @@ mod multinode_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use multinode_support::{txn, wait_all, wait_unlocked, Cluster, Snapshot};
+use multinode_support::{same_everywhere, txn, wait_all, wait_unlocked, Cluster};
 use tmtm_consensus::problem::REQUEST_PROCESSING_ERROR;
 use tmtm_consensus::{Flow, Role};
 use tokio::sync::broadcast::error::RecvError;
@@ -25,14 +25,6 @@ async fn create(c: &Cluster, name: &str) {
         .unwrap();
     w.result().await.expect("creation");
     wait_unlocked(c, WAIT).await;
-}
-
-fn same_everywhere(all: &[Option<Snapshot>]) -> Snapshot {
-    let first = all[0].clone().expect("ledger present");
-    for s in all {
-        assert_eq!(s.as_ref(), Some(&first), "ledgers differ between nodes");
-    }
-    first
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

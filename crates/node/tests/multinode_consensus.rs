@@ -7,18 +7,12 @@ mod multinode_support;
 
 use std::time::Duration;
 
-use multinode_support::{finished, snapshot, txn, wait_all, wait_unlocked, Cluster, Snapshot};
+use multinode_support::{
+    finished, same_everywhere, snapshot, txn, wait_all, wait_unlocked, Cluster,
+};
 use tmtm_consensus::{Flow, Role};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn same_everywhere(all: &[Option<Snapshot>]) -> Snapshot {
-    let first = all[0].clone().expect("ledger present");
-    for s in all {
-        assert_eq!(s.as_ref(), Some(&first), "ledgers differ between nodes");
-    }
-    first
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_nodes_create_commit_and_commit_in_parallel() {

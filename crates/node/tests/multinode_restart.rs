@@ -7,17 +7,9 @@ mod multinode_support;
 
 use std::time::Duration;
 
-use multinode_support::{snapshot, txn, wait_all, wait_unlocked, Cluster, Snapshot};
+use multinode_support::{same_everywhere, snapshot, txn, wait_all, wait_unlocked, Cluster};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn same_everywhere(all: &[Option<Snapshot>]) -> Snapshot {
-    let first = all[0].clone().expect("ledger present");
-    for s in all {
-        assert_eq!(s.as_ref(), Some(&first), "ledgers differ between nodes");
-    }
-    first
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_nodes_keep_committed_data_and_recover_rounds_in_flight() {

@@ -49,7 +49,8 @@ fn loaded_time(field: &str, ms: i64) -> Result<u64, StorageError> {
 }
 
 impl Tx {
-    /// Applies one step's changes to the finished-round and thread-id rows.
+    /// Applies one step's changes to the rows of rounds in progress, finished rounds and
+    /// thread ids.
     pub async fn apply_engine_rows(
         &mut self,
         changes: EngineRowChanges<'_>,
@@ -79,19 +80,8 @@ impl Tx {
                 q.execute(&mut *conn).await?;
             });
         }
-        for chunk in changes.live_removed.chunks(multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM consensus_live_rounds WHERE thid IN ({})",
-                multirow::list(chunk.len())
-            );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for thid in chunk {
-                    q = q.bind(thid);
-                }
-                q.execute(&mut *conn).await?;
-            });
-        }
+        self.delete_thids("consensus_live_rounds", changes.live_removed)
+            .await?;
         for chunk in changes.finished_upserts.chunks(multirow::chunk_rows(3)) {
             let sql = format!(
                 "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES {} \
@@ -107,19 +97,8 @@ impl Tx {
                 q.execute(&mut *conn).await?;
             });
         }
-        for chunk in changes.finished_removed.chunks(multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM consensus_finished WHERE thid IN ({})",
-                multirow::list(chunk.len())
-            );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for thid in chunk {
-                    q = q.bind(thid);
-                }
-                q.execute(&mut *conn).await?;
-            });
-        }
+        self.delete_thids("consensus_finished", changes.finished_removed)
+            .await?;
         for chunk in changes.used_upserts.chunks(multirow::chunk_rows(2)) {
             let sql = format!(
                 "INSERT INTO consensus_threads (thid, until_ms) VALUES {} \
@@ -134,19 +113,8 @@ impl Tx {
                 q.execute(&mut *conn).await?;
             });
         }
-        for chunk in changes.used_removed.chunks(multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM consensus_threads WHERE thid IN ({})",
-                multirow::list(chunk.len())
-            );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for thid in chunk {
-                    q = q.bind(thid);
-                }
-                q.execute(&mut *conn).await?;
-            });
-        }
+        self.delete_thids("consensus_threads", changes.used_removed)
+            .await?;
         Ok(())
     }
 }
@@ -178,5 +146,30 @@ impl Database {
             }
         });
         Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Deletes the rows of `thids` from `table` (one of the engine row tables; a fixed name,
+    /// never input) in statements of at most a chunk of ids each.
+    async fn delete_thids(
+        &mut self,
+        table: &'static str,
+        thids: &[String],
+    ) -> Result<(), StorageError> {
+        for chunk in thids.chunks(multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM {table} WHERE thid IN ({})",
+                multirow::list(chunk.len())
+            );
+            on_tx!(self, |conn| {
+                let mut q = sqlx::query(&sql);
+                for thid in chunk {
+                    q = q.bind(thid);
+                }
+                q.execute(&mut *conn).await?;
+            });
+        }
+        Ok(())
     }
 }

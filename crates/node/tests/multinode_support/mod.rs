@@ -285,6 +285,15 @@ pub async fn snapshot(db: &Database, name: &str) -> Option<Snapshot> {
     })
 }
 
+/// The one ledger every node holds; panics if a node lacks it or two copies differ.
+pub fn same_everywhere(all: &[Option<Snapshot>]) -> Snapshot {
+    let first = all[0].clone().expect("ledger present");
+    for s in all {
+        assert_eq!(s.as_ref(), Some(&first), "ledgers differ between nodes");
+    }
+    first
+}
+
 /// Polls until every running node's copy of `name` satisfies `ok`, or panics after `within`.
 pub async fn wait_all(
     cluster: &Cluster,
