@@ -14,7 +14,7 @@ use super::ledgers::{ledger_names_in, Effect, NodeLedgers};
 use super::run::Driver;
 use super::DriverError;
 use crate::ports::NewOutgoing;
-use crate::storage::EngineRowChanges;
+use crate::storage::{EngineRowChanges, WritePlan};
 
 /// The ledger names an event may need loaded.
 fn ledgers_of(event: &Event) -> Vec<String> {
@@ -206,42 +206,38 @@ impl Driver {
         seen: &[crate::storage::SeenRecord],
         now_i: i64,
     ) -> Result<Vec<i64>, DriverError> {
-        // Steps that cannot lose a commit skip their own fsync (`durability.rs`).
-        let mut tx = if sync {
-            self.db.begin().await?
-        } else {
-            crate::storage::Tx::begin_relaxed(&self.db).await?
-        };
-        tx.record_seen(seen).await?;
+        // The whole step is one plan: on an SQLite file it runs on the writer thread in one
+        // hand-off (`storage/sqlite_writer.rs`).
+        let mut plan = WritePlan::new();
+        plan.seen(seen)?;
         for effect in effects {
             match effect {
                 Effect::Create(batch) | Effect::Commit(batch) => {
-                    tx.apply_ledger_batch(batch, now_i).await?;
+                    plan.ledger_batch(batch, now_i)?;
                 }
                 Effect::Delete(name) => {
-                    tx.delete_ledger(name).await?;
+                    plan.delete_ledger(name)?;
                 }
             }
         }
         for (name, metadata) in created {
-            tx.set_ledger_metadata(name, metadata).await?;
+            plan.ledger_metadata(name, metadata)?;
         }
         // The core (locks, settings) changes only when a round starts or ends.
         if self.stored_core.as_deref() != Some(state) {
-            tx.put_engine_state_text(state, now_i).await?;
+            plan.engine_core(state, now_i)?;
         }
-        tx.apply_engine_rows(EngineRowChanges {
+        plan.engine_rows(EngineRowChanges {
             finished_upserts: &rows.finished_upserts,
             finished_removed: &rows.finished_removed,
             used_upserts: &rows.used_upserts,
             used_removed: &rows.used_removed,
             live_upserts: &rows.live_upserts,
             live_removed: &rows.live_removed,
-        })
-        .await?;
-        let ids = tx.enqueue_outbox(outgoing).await?;
-        tx.commit().await?;
-        Ok(ids)
+        })?;
+        plan.outbox(outgoing)?;
+        // Steps that cannot lose a commit skip their own fsync (`durability.rs`).
+        Ok(self.db.write(plan, sync).await?.ids)
     }
 
     fn metadata(&self, info: &RoundInfo, now: u64) -> Value {

@@ -93,6 +93,7 @@ async fn open_sqlite(
     options: &StorageOptions,
     in_memory: bool,
 ) -> Result<Database, StorageError> {
+    let path = connect.get_filename().to_owned();
     let connect = connect
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
@@ -131,11 +132,19 @@ async fn open_sqlite(
             .map_err(connect_error)?;
         Some(relaxed)
     };
+    // Units of work written as a plan go to a connection on a thread of its own.
+    let writer = if in_memory {
+        None
+    } else {
+        let writer = super::sqlite_writer::SqliteWriter::start(&path, options.busy_timeout).await?;
+        Some(std::sync::Arc::new(writer))
+    };
     let db = Database {
         backend: Backend::Sqlite(pool),
         write_lock: Default::default(),
         relaxed,
         dedup: Default::default(),
+        writer,
     };
     db.load_dedup_cache().await?;
     Ok(db)
@@ -172,6 +181,7 @@ async fn open_postgres(
         write_lock: Default::default(),
         relaxed: None,
         dedup: Default::default(),
+        writer: None,
     };
     db.load_dedup_cache().await?;
     Ok(db)

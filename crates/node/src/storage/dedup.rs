@@ -232,6 +232,17 @@ impl Database {
 impl Tx {
     /// Stores de-dup records as part of this unit (duplicates of stored ones are ignored).
     pub async fn record_seen(&mut self, records: &[SeenRecord]) -> Result<(), StorageError> {
+        let mut plan = super::WritePlan::new();
+        plan.seen(records)?;
+        self.run(plan).await?;
+        Ok(())
+    }
+}
+
+impl super::WritePlan {
+    /// [`Tx::record_seen`] as statements.
+    pub fn seen(&mut self, records: &[SeenRecord]) -> Result<(), StorageError> {
+        use super::plan::Arg;
         for chunk in records.chunks(super::multirow::chunk_rows(3)) {
             for r in chunk {
                 super::error::check_text("sender verkey", &r.sender_verkey)?;
@@ -242,16 +253,17 @@ impl Tx {
                  ON CONFLICT (sender_verkey, message_id) DO NOTHING",
                 super::multirow::values(chunk.len(), 3)
             );
-            super::tx::on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = q
-                        .bind(&r.sender_verkey)
-                        .bind(&r.message_id)
-                        .bind(r.seen_at_ms);
-                }
-                q.execute(&mut *conn).await?;
-            });
+            let args = chunk
+                .iter()
+                .flat_map(|r| {
+                    [
+                        Arg::Text(r.sender_verkey.clone()),
+                        Arg::Text(r.message_id.clone()),
+                        Arg::Int(r.seen_at_ms),
+                    ]
+                })
+                .collect();
+            self.push(sql, args, super::plan::Outcome::Exec);
         }
         Ok(())
     }

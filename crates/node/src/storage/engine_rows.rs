@@ -7,9 +7,9 @@
 
 use super::error::check_text;
 use super::multirow;
+use super::plan::{Arg, Outcome};
 use super::row::Cols;
-use super::tx::on_tx;
-use super::{Database, StorageError, Tx};
+use super::{Database, StorageError, Tx, WritePlan};
 
 /// The row changes of one consensus step.
 #[derive(Clone, Copy, Debug, Default)]
@@ -55,6 +55,16 @@ impl Tx {
         &mut self,
         changes: EngineRowChanges<'_>,
     ) -> Result<(), StorageError> {
+        let mut plan = WritePlan::new();
+        plan.engine_rows(changes)?;
+        self.run(plan).await?;
+        Ok(())
+    }
+}
+
+impl WritePlan {
+    /// [`Tx::apply_engine_rows`] as statements.
+    pub fn engine_rows(&mut self, changes: EngineRowChanges<'_>) -> Result<(), StorageError> {
         for (thid, body, _) in changes.finished_upserts {
             check_text("finished round", body)?;
             check_text("thread id", thid)?;
@@ -72,16 +82,13 @@ impl Tx {
                  ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
                 multirow::values(chunk.len(), 2)
             );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for (thid, body) in chunk {
-                    q = q.bind(thid).bind(body);
-                }
-                q.execute(&mut *conn).await?;
-            });
+            let args = chunk
+                .iter()
+                .flat_map(|(thid, body)| [Arg::Text(thid.clone()), Arg::Text(body.clone())])
+                .collect();
+            self.push(sql, args, Outcome::Exec);
         }
-        self.delete_thids("consensus_live_rounds", changes.live_removed)
-            .await?;
+        self.delete_thids("consensus_live_rounds", changes.live_removed);
         for chunk in changes.finished_upserts.chunks(multirow::chunk_rows(3)) {
             let sql = format!(
                 "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES {} \
@@ -89,33 +96,46 @@ impl Tx {
                  expires_ms = excluded.expires_ms",
                 multirow::values(chunk.len(), 3)
             );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for (thid, body, expires) in chunk {
-                    q = q.bind(thid).bind(body).bind(stored_time(*expires));
-                }
-                q.execute(&mut *conn).await?;
-            });
+            let args = chunk
+                .iter()
+                .flat_map(|(thid, body, expires)| {
+                    [
+                        Arg::Text(thid.clone()),
+                        Arg::Text(body.clone()),
+                        Arg::Int(stored_time(*expires)),
+                    ]
+                })
+                .collect();
+            self.push(sql, args, Outcome::Exec);
         }
-        self.delete_thids("consensus_finished", changes.finished_removed)
-            .await?;
+        self.delete_thids("consensus_finished", changes.finished_removed);
         for chunk in changes.used_upserts.chunks(multirow::chunk_rows(2)) {
             let sql = format!(
                 "INSERT INTO consensus_threads (thid, until_ms) VALUES {} \
                  ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
                 multirow::values(chunk.len(), 2)
             );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for (thid, until) in chunk {
-                    q = q.bind(thid).bind(stored_time(*until));
-                }
-                q.execute(&mut *conn).await?;
-            });
+            let args = chunk
+                .iter()
+                .flat_map(|(thid, until)| [Arg::Text(thid.clone()), Arg::Int(stored_time(*until))])
+                .collect();
+            self.push(sql, args, Outcome::Exec);
         }
-        self.delete_thids("consensus_threads", changes.used_removed)
-            .await?;
+        self.delete_thids("consensus_threads", changes.used_removed);
         Ok(())
+    }
+
+    /// Deletes the rows of `thids` from `table` (one of the engine row tables; a fixed name,
+    /// never input) in statements of at most a chunk of ids each.
+    fn delete_thids(&mut self, table: &'static str, thids: &[String]) {
+        for chunk in thids.chunks(multirow::chunk_rows(1)) {
+            let sql = format!(
+                "DELETE FROM {table} WHERE thid IN ({})",
+                multirow::list(chunk.len())
+            );
+            let args = chunk.iter().map(|t| Arg::Text(t.clone())).collect();
+            self.push(sql, args, Outcome::Exec);
+        }
     }
 }
 
@@ -146,30 +166,5 @@ impl Database {
             }
         });
         Ok(rows)
-    }
-}
-
-impl Tx {
-    /// Deletes the rows of `thids` from `table` (one of the engine row tables; a fixed name,
-    /// never input) in statements of at most a chunk of ids each.
-    async fn delete_thids(
-        &mut self,
-        table: &'static str,
-        thids: &[String],
-    ) -> Result<(), StorageError> {
-        for chunk in thids.chunks(multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM {table} WHERE thid IN ({})",
-                multirow::list(chunk.len())
-            );
-            on_tx!(self, |conn| {
-                let mut q = sqlx::query(&sql);
-                for thid in chunk {
-                    q = q.bind(thid);
-                }
-                q.execute(&mut *conn).await?;
-            });
-        }
-        Ok(())
     }
 }

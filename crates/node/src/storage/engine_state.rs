@@ -10,8 +10,7 @@
 use serde_json::Value;
 
 use super::row::Cols;
-use super::tx::on_tx;
-use super::{Database, StorageError, Tx};
+use super::{Database, StorageError, Tx, WritePlan};
 
 impl Tx {
     /// Stores the engine checkpoint (replacing the previous one) as part of this unit.
@@ -32,18 +31,28 @@ impl Tx {
         text: &str,
         now_ms: i64,
     ) -> Result<(), StorageError> {
+        let mut plan = WritePlan::new();
+        plan.engine_core(text, now_ms)?;
+        self.run(plan).await?;
+        Ok(())
+    }
+}
+
+impl WritePlan {
+    /// [`Tx::put_engine_state_text`] as a statement.
+    pub fn engine_core(&mut self, text: &str, now_ms: i64) -> Result<(), StorageError> {
         super::error::check_text("engine state", text)?;
-        on_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO engine_state (id, state, updated_at_ms) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
-                 updated_at_ms = excluded.updated_at_ms",
-            )
-            .bind(text)
-            .bind(now_ms)
-            .execute(&mut *conn)
-            .await?;
-        });
+        self.push(
+            "INSERT INTO engine_state (id, state, updated_at_ms) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+             updated_at_ms = excluded.updated_at_ms"
+                .into(),
+            vec![
+                super::plan::Arg::Text(text.to_owned()),
+                super::plan::Arg::Int(now_ms),
+            ],
+            super::plan::Outcome::Exec,
+        );
         Ok(())
     }
 }

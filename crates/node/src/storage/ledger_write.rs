@@ -1,4 +1,4 @@
-//! Ledger writes inside a [`Tx`]: a microledger [`WriteBatch`] (create or commit), checked
+//! Ledger writes inside a [`Tx`] or a [`WritePlan`]: a microledger [`WriteBatch`] (create or commit), checked
 //! against the stored size so that of two writers on one ledger exactly one wins, and the
 //! API metadata of a ledger.
 
@@ -7,8 +7,8 @@ use tmtm_microledger::WriteBatch;
 
 use super::error::{check_text, to_i64};
 use super::multirow;
-use super::tx::on_tx;
-use super::{StorageError, Tx};
+use super::plan::{Arg, Outcome};
+use super::{StorageError, Tx, WritePlan};
 
 impl Tx {
     /// Writes a microledger batch (from `Microledger::create` or `prepare_commit`) and
@@ -23,6 +23,36 @@ impl Tx {
         batch: &WriteBatch,
         now_ms: i64,
     ) -> Result<i64, StorageError> {
+        let mut plan = WritePlan::new();
+        let id = plan.ledger_batch(batch, now_ms)?;
+        Ok(self.run(plan).await?.slot(id))
+    }
+
+    /// Sets the API metadata of a ledger (`{actor, local_timestamp_utc, participants}`),
+    /// stored as JSON text with its key order. [`StorageError::NotFound`] if no such ledger.
+    pub async fn set_ledger_metadata(
+        &mut self,
+        name: &str,
+        metadata: &Value,
+    ) -> Result<(), StorageError> {
+        let mut plan = WritePlan::new();
+        plan.ledger_metadata(name, metadata)?;
+        self.run(plan).await?;
+        Ok(())
+    }
+
+    /// Deletes a ledger with its transactions and subtree hashes (a failed creation round
+    /// removes the ledger it created); `true` if it existed.
+    pub async fn delete_ledger(&mut self, name: &str) -> Result<bool, StorageError> {
+        let mut plan = WritePlan::new();
+        let deleted = plan.delete_ledger(name)?;
+        Ok(self.run(plan).await?.slot(deleted) == 1)
+    }
+}
+
+impl WritePlan {
+    /// [`Tx::apply_ledger_batch`] as statements; returns the slot of the ledger's id.
+    pub fn ledger_batch(&mut self, batch: &WriteBatch, now_ms: i64) -> Result<usize, StorageError> {
         check_batch(batch)?;
         let name = batch.meta.name.as_str();
         let size = to_i64("ledger size", batch.meta.size)?;
@@ -41,107 +71,101 @@ impl Tx {
                 hash.as_bytes().to_vec(),
             ));
         }
-        on_tx!(self, |conn| {
-            let id: Option<i64> = match batch.expected_size {
-                None => {
-                    sqlx::query_scalar(
-                        "INSERT INTO ledgers (name, size, root_hash, created_at_ms, \
-                         updated_at_ms) VALUES ($1, $2, $3, $4, $4) \
-                         ON CONFLICT (name) DO NOTHING RETURNING id",
-                    )
-                    .bind(name)
-                    .bind(size)
-                    .bind(&root)
-                    .bind(now_ms)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                }
-                Some(expected) => {
-                    sqlx::query_scalar(
-                        "UPDATE ledgers SET size = $1, root_hash = $2, updated_at_ms = $3 \
-                         WHERE name = $4 AND size = $5 RETURNING id",
-                    )
-                    .bind(size)
-                    .bind(&root)
-                    .bind(now_ms)
-                    .bind(name)
-                    .bind(to_i64("expected size", expected)?)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                }
-            };
-            let Some(id) = id else {
-                return Err(StorageError::Conflict(match batch.expected_size {
-                    None => format!("ledger {name:?} already exists"),
-                    Some(n) => format!("ledger {name:?} is not at size {n}"),
-                }));
-            };
-            let cols = 4;
-            for chunk in txns.chunks(multirow::chunk_rows(cols)) {
-                let sql = format!(
-                    "INSERT INTO ledger_transactions (ledger_id, seq_no, txn, committed_at_ms) \
-                     VALUES {}",
-                    multirow::values(chunk.len(), cols)
-                );
-                let mut q = sqlx::query(&sql);
-                for (seq_no, text) in chunk {
-                    q = q.bind(id).bind(*seq_no).bind(text).bind(now_ms);
-                }
-                q.execute(&mut *conn).await?;
+        let id = self.slot();
+        match batch.expected_size {
+            None => self.push(
+                "INSERT INTO ledgers (name, size, root_hash, created_at_ms, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING RETURNING id"
+                    .into(),
+                vec![
+                    Arg::Text(name.to_owned()),
+                    Arg::Int(size),
+                    Arg::Blob(root),
+                    Arg::Int(now_ms),
+                ],
+                Outcome::ReturnOne {
+                    slot: id,
+                    missing: format!("ledger {name:?} already exists"),
+                },
+            ),
+            Some(expected) => self.push(
+                "UPDATE ledgers SET size = $1, root_hash = $2, updated_at_ms = $3 \
+                 WHERE name = $4 AND size = $5 RETURNING id"
+                    .into(),
+                vec![
+                    Arg::Int(size),
+                    Arg::Blob(root),
+                    Arg::Int(now_ms),
+                    Arg::Text(name.to_owned()),
+                    Arg::Int(to_i64("expected size", expected)?),
+                ],
+                Outcome::ReturnOne {
+                    slot: id,
+                    missing: format!("ledger {name:?} is not at size {expected}"),
+                },
+            ),
+        }
+        let cols = 4;
+        for chunk in txns.chunks(multirow::chunk_rows(cols)) {
+            let sql = format!(
+                "INSERT INTO ledger_transactions (ledger_id, seq_no, txn, committed_at_ms) \
+                 VALUES {}",
+                multirow::values(chunk.len(), cols)
+            );
+            let mut args = Vec::with_capacity(chunk.len() * cols);
+            for (seq_no, text) in chunk {
+                args.extend([
+                    Arg::Slot(id),
+                    Arg::Int(*seq_no),
+                    Arg::Text(text.clone()),
+                    Arg::Int(now_ms),
+                ]);
             }
-            for chunk in nodes.chunks(multirow::chunk_rows(cols)) {
-                let sql = format!(
-                    "INSERT INTO merkle_nodes (ledger_id, level, idx, hash) VALUES {}",
-                    multirow::values(chunk.len(), cols)
-                );
-                let mut q = sqlx::query(&sql);
-                for (level, index, hash) in chunk {
-                    q = q.bind(id).bind(*level).bind(*index).bind(hash);
-                }
-                q.execute(&mut *conn).await?;
+            self.push(sql, args, Outcome::Exec);
+        }
+        for chunk in nodes.chunks(multirow::chunk_rows(cols)) {
+            let sql = format!(
+                "INSERT INTO merkle_nodes (ledger_id, level, idx, hash) VALUES {}",
+                multirow::values(chunk.len(), cols)
+            );
+            let mut args = Vec::with_capacity(chunk.len() * cols);
+            for (level, index, hash) in chunk {
+                args.extend([
+                    Arg::Slot(id),
+                    Arg::Int(*level),
+                    Arg::Int(*index),
+                    Arg::Blob(hash.clone()),
+                ]);
             }
-            Ok(id)
-        })
+            self.push(sql, args, Outcome::Exec);
+        }
+        Ok(id)
     }
 
-    /// Sets the API metadata of a ledger (`{actor, local_timestamp_utc, participants}`),
-    /// stored as JSON text with its key order. [`StorageError::NotFound`] if no such ledger.
-    pub async fn set_ledger_metadata(
-        &mut self,
-        name: &str,
-        metadata: &Value,
-    ) -> Result<(), StorageError> {
+    /// [`Tx::set_ledger_metadata`] as a statement.
+    pub fn ledger_metadata(&mut self, name: &str, metadata: &Value) -> Result<(), StorageError> {
         check_text("ledger name", name)?;
         let text = serde_json::to_string(metadata)
             .map_err(|e| StorageError::Invalid(format!("ledger metadata: {e}")))?;
-        let updated = on_tx!(self, |conn| {
-            sqlx::query("UPDATE ledgers SET metadata = $1 WHERE name = $2")
-                .bind(&text)
-                .bind(name)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-        });
-        if updated == 0 {
-            return Err(StorageError::NotFound(format!("ledger {name:?}")));
-        }
+        self.push(
+            "UPDATE ledgers SET metadata = $1 WHERE name = $2".into(),
+            vec![Arg::Text(text), Arg::Text(name.to_owned())],
+            Outcome::MustChange(format!("ledger {name:?}")),
+        );
         Ok(())
     }
-}
 
-impl Tx {
-    /// Deletes a ledger with its transactions and subtree hashes (a failed creation round
-    /// removes the ledger it created); `true` if it existed.
-    pub async fn delete_ledger(&mut self, name: &str) -> Result<bool, StorageError> {
+    /// [`Tx::delete_ledger`] as a statement; returns the slot of the number of ledgers
+    /// deleted (0 or 1).
+    pub fn delete_ledger(&mut self, name: &str) -> Result<usize, StorageError> {
         check_text("ledger name", name)?;
-        let deleted = on_tx!(self, |conn| {
-            sqlx::query("DELETE FROM ledgers WHERE name = $1")
-                .bind(name)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-        });
-        Ok(deleted == 1)
+        let deleted = self.slot();
+        self.push(
+            "DELETE FROM ledgers WHERE name = $1".into(),
+            vec![Arg::Text(name.to_owned())],
+            Outcome::Count(deleted),
+        );
+        Ok(deleted)
     }
 }
 

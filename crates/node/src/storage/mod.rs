@@ -5,6 +5,9 @@
 //! the mirror the API reads: there is no second copy to drift).
 //!
 //! * [`Database`]: a pool over one backend; [`connect`](Database::connect) runs migrations.
+//! * [`WritePlan`] (`plan.rs`): a unit of work's writes as data, run by [`Database::write`]
+//!   — on SQLite files by one dedicated writer thread in one hand-off (`sqlite_writer.rs`),
+//!   elsewhere statement by statement in a [`Tx`]. The consensus driver writes its steps so.
 //! * [`Tx`] (`tx.rs`, `ledger_write.rs`, `rounds.rs`): the unit of work. Every effect of one
 //!   consensus step — a ledger batch, round state, outbox entries, the inbound `@id` — goes into
 //!   one database transaction; dropping a `Tx` without [`Tx::commit`] rolls all of it back.
@@ -100,9 +103,11 @@ mod ledger_write;
 mod loaded;
 mod multirow;
 mod outbox;
+mod plan;
 mod reads;
 mod rounds;
 mod row;
+mod sqlite_writer;
 mod tokens;
 mod tx;
 mod uploads;
@@ -116,6 +121,7 @@ pub use error::StorageError;
 pub use gu::{GuKind, GuRecord};
 pub use gu_acks::{DueGu, GuDelivery};
 pub use loaded::LoadedLedger;
+pub use plan::{PlanOutput, WritePlan};
 pub use reads::{LedgerRecord, Page, TransactionRecord};
 pub use rounds::{RoundRecord, RoundRole, StoredRound};
 pub use tokens::TokenRecord;
@@ -142,6 +148,9 @@ pub struct Database {
     relaxed: Option<SqlitePool>,
     /// The recent inbound de-dup records and those not stored yet (`dedup.rs`).
     dedup: std::sync::Arc<std::sync::Mutex<dedup::DedupCache>>,
+    /// SQLite files only: the thread that runs a [`WritePlan`] in one hand-off
+    /// (`sqlite_writer.rs`).
+    writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
 }
 
 #[derive(Clone, Debug)]
@@ -173,6 +182,34 @@ impl Database {
         Tx::begin(self).await
     }
 
+    /// Runs `plan` as one unit of work: all of it commits, or none of it. `sync`: the commit
+    /// waits for the disk (`synchronous=FULL`; PostgreSQL's default), else it is a relaxed
+    /// commit like [`Tx::begin_relaxed`]'s. SQLite files run it on the writer thread in one
+    /// hand-off (`sqlite_writer.rs`); other backends statement by statement in a [`Tx`].
+    pub async fn write(&self, plan: WritePlan, sync: bool) -> Result<PlanOutput, StorageError> {
+        if let Some(writer) = &self.writer {
+            let began = std::time::Instant::now();
+            let turn = self.write_turn().await;
+            let waited = began.elapsed();
+            let out = writer.write(plan, sync, turn).await;
+            tracing::debug!(
+                sync,
+                turn_us = waited.as_micros(),
+                write_us = began.elapsed().saturating_sub(waited).as_micros(),
+                "plan written"
+            );
+            return out;
+        }
+        let mut tx = if sync {
+            Tx::begin(self).await?
+        } else {
+            Tx::begin_relaxed(self).await?
+        };
+        let out = tx.run(plan).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StorageError> {
         on_pool!(self, |pool| {
@@ -183,6 +220,9 @@ impl Database {
 
     /// Closes every connection of the pool and waits for them to finish.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         if let Some(pool) = &self.relaxed {
             pool.close().await;
         }

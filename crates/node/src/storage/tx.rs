@@ -5,7 +5,8 @@
 use sqlx::{Postgres, Sqlite};
 
 use super::error::check_text;
-use super::{Backend, Database, StorageError};
+use super::plan::{Arg, Outcome};
+use super::{Backend, Database, StorageError, WritePlan};
 use crate::ports::NewOutgoing;
 
 /// Runs `$body` with `$conn` bound to the transaction's connection (`&mut` to the backend's
@@ -124,6 +125,16 @@ impl Tx {
         &mut self,
         messages: &[NewOutgoing],
     ) -> Result<Vec<i64>, StorageError> {
+        let mut plan = WritePlan::new();
+        plan.outbox(messages)?;
+        Ok(self.run(plan).await?.ids)
+    }
+}
+
+impl WritePlan {
+    /// [`Tx::enqueue_outbox`] as statements: the ids come out in [`super::PlanOutput::ids`],
+    /// in the order of `messages`.
+    pub fn outbox(&mut self, messages: &[NewOutgoing]) -> Result<(), StorageError> {
         for m in messages {
             check_text("recipient DID", &m.recipient_did)?;
             check_text("endpoint", &m.endpoint)?;
@@ -131,29 +142,27 @@ impl Tx {
         // One statement per chunk. Ids come back in no promised order; both backends assign
         // them in the order of the VALUES rows (one writer at a time), so sorted they match
         // the rows.
-        let mut ids = Vec::with_capacity(messages.len());
         for chunk in messages.chunks(super::multirow::chunk_rows(5)) {
             let sql = format!(
                 "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
                  next_attempt_at_ms, expires_at_ms) VALUES {} RETURNING id",
                 outbox_values(chunk.len())
             );
-            let mut chunk_ids: Vec<i64> = on_tx!(self, |conn| {
-                let mut q = sqlx::query_scalar(&sql);
-                for m in chunk {
-                    q = q
-                        .bind(&m.recipient_did)
-                        .bind(&m.endpoint)
-                        .bind(&m.body)
-                        .bind(m.not_before_ms)
-                        .bind(m.expires_at_ms);
-                }
-                q.fetch_all(&mut *conn).await?
-            });
-            chunk_ids.sort_unstable();
-            ids.extend(chunk_ids);
+            let args = chunk
+                .iter()
+                .flat_map(|m| {
+                    [
+                        Arg::Text(m.recipient_did.clone()),
+                        Arg::Text(m.endpoint.clone()),
+                        Arg::Blob(m.body.clone()),
+                        Arg::Int(m.not_before_ms),
+                        Arg::Int(m.expires_at_ms),
+                    ]
+                })
+                .collect();
+            self.push(sql, args, Outcome::ReturnIds);
         }
-        Ok(ids)
+        Ok(())
     }
 }
 

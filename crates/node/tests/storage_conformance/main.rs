@@ -5,6 +5,7 @@
 
 mod cases_engine;
 mod cases_ledger;
+mod cases_plan;
 mod cases_queue;
 mod cases_unit;
 mod support;
@@ -36,6 +37,8 @@ conformance!(
     cases_queue::outbox_lifecycle,
     cases_queue::inbox_dedup,
     cases_engine::engine_rows_upsert_delete_and_roll_back,
+    cases_plan::plans_commit_whole_or_not_at_all,
+    cases_plan::writes_after_close_fail_cleanly,
 );
 
 #[test]
