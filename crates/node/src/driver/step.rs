@@ -175,19 +175,23 @@ impl Driver {
         // The inbound de-dup records of the messages this step handles (and any others not
         // stored yet) commit with their effects (`storage/dedup.rs`).
         let seen = self.db.take_pending_seen();
+        // Delivered outbox entries leave with this step too (`storage/delivered.rs`).
+        let delivered = self.db.take_delivered();
         let sync = super::durability::must_sync(effects, commands);
         let stored = self
             .write_step(
-                sync, effects, created, &state, rows, &outgoing, &seen, now_i,
+                sync, effects, created, &state, rows, &outgoing, &seen, &delivered, now_i,
             )
             .await;
         match stored {
             Ok(ids) => {
+                self.db.end_delivered(delivered, true);
                 self.stored_core = Some(state);
                 Ok((ids, outgoing))
             }
             Err(e) => {
                 self.db.restore_pending_seen(seen);
+                self.db.end_delivered(delivered, false);
                 Err(e)
             }
         }
@@ -204,12 +208,14 @@ impl Driver {
         rows: tmtm_consensus::engine::PersistChanges,
         outgoing: &[NewOutgoing],
         seen: &[crate::storage::SeenRecord],
+        delivered: &[i64],
         now_i: i64,
     ) -> Result<Vec<i64>, DriverError> {
         // The whole step is one plan: on an SQLite file it runs on the writer thread in one
         // hand-off (`storage/sqlite_writer.rs`).
         let mut plan = WritePlan::new();
         plan.seen(seen)?;
+        plan.outbox_delivered(delivered);
         for effect in effects {
             match effect {
                 Effect::Create(batch) | Effect::Commit(batch) => {

@@ -145,6 +145,7 @@ async fn open_sqlite(
         relaxed,
         dedup: Default::default(),
         writer,
+        delivered: Default::default(),
     };
     db.load_dedup_cache().await?;
     Ok(db)
@@ -182,6 +183,7 @@ async fn open_postgres(
         relaxed: None,
         dedup: Default::default(),
         writer: None,
+        delivered: Default::default(),
     };
     db.load_dedup_cache().await?;
     Ok(db)

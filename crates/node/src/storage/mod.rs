@@ -94,6 +94,7 @@ macro_rules! on_relaxed_pool {
 mod connect;
 mod dashboard_reads;
 mod dedup;
+mod delivered;
 mod engine_rows;
 mod engine_state;
 mod error;
@@ -151,6 +152,8 @@ pub struct Database {
     /// SQLite files only: the thread that runs a [`WritePlan`] in one hand-off
     /// (`sqlite_writer.rs`).
     writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
+    /// Delivered outbox entries not deleted yet (`delivered.rs`).
+    delivered: std::sync::Arc<std::sync::Mutex<delivered::DeliveredIds>>,
 }
 
 #[derive(Clone, Debug)]
@@ -220,6 +223,9 @@ impl Database {
 
     /// Closes every connection of the pool and waits for them to finish.
     pub async fn close(&self) {
+        if let Err(e) = self.flush_delivered().await {
+            tracing::warn!(error = %e, "delivered outbox entries not deleted at close");
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }

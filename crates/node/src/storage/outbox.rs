@@ -2,7 +2,8 @@
 //! is `dedup.rs`). Enqueueing inside a larger unit of work is
 //! [`super::Tx::enqueue_outbox`]; this is the stand-alone form the transport uses. Every
 //! write here except `enqueue` goes through the relaxed pool (module docs of `storage`,
-//! "Bookkeeping writes").
+//! "Bookkeeping writes"); deletions of delivered entries wait for the next write
+//! (`delivered.rs`).
 
 use super::row::Cols;
 use super::{Database, StorageError};
@@ -20,6 +21,7 @@ impl OutboxStore for Database {
     }
 
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<OutboxEntry>, StoreFailure> {
+        self.flush_delivered().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let entries = on_pool!(self, |pool| {
             let rows = sqlx::query(
@@ -36,37 +38,20 @@ impl OutboxStore for Database {
                 .map(decode_entry)
                 .collect::<Result<Vec<_>, _>>()?
         });
-        Ok(entries)
+        // Delivered entries whose deletion is in a unit of work not ended yet.
+        Ok(entries
+            .into_iter()
+            .filter(|e| !self.delivered_in_flight(e.id))
+            .collect())
     }
 
     async fn delivered(&self, id: i64) -> Result<(), StoreFailure> {
-        let _turn = self.write_turn().await;
-        on_relaxed_pool!(self, |pool| {
-            sqlx::query("DELETE FROM outbox WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await
-                .map_err(StorageError::from)?;
-        });
-        Ok(())
+        self.defer_delivered(&[id]).await
     }
 
+    /// Deferred: see `delivered.rs`.
     async fn delivered_many(&self, ids: &[i64]) -> Result<(), StoreFailure> {
-        let _turn = self.write_turn().await;
-        for chunk in ids.chunks(super::multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM outbox WHERE id IN ({})",
-                super::multirow::list(chunk.len())
-            );
-            on_relaxed_pool!(self, |pool| {
-                let mut q = sqlx::query(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(pool).await.map_err(StorageError::from)?;
-            });
-        }
-        Ok(())
+        self.defer_delivered(ids).await
     }
 
     async fn retry_later(
@@ -112,6 +97,7 @@ impl OutboxStore for Database {
     }
 
     async fn depth(&self) -> Result<u64, StoreFailure> {
+        self.flush_delivered().await?;
         let count: i64 = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
                 .fetch_one(pool)

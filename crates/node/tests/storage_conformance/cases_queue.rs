@@ -128,3 +128,45 @@ pub async fn inbox_dedup(t: Target) {
     restarted.prune(0).await.unwrap();
     assert!(restarted.stored_seen("vk3", "lost").await.unwrap());
 }
+
+/// Deletions of delivered entries wait for the next write (`storage/delivered.rs`): a read
+/// of due entries never returns them, a unit of work takes them along, a failed unit gives
+/// them back, and 128 waiting ones are deleted at once.
+pub async fn delivered_entries_leave_with_the_next_write(t: Target) {
+    let db = &t.db;
+    let ids = db
+        .enqueue((0..4).map(|i| message(&format!("d{i}"), 0, 1000)).collect())
+        .await
+        .unwrap();
+    db.delivered(ids[0]).await.unwrap();
+    let other = t.reconnect().await;
+    assert_eq!(
+        other.depth().await.unwrap(),
+        4,
+        "not deleted yet: it waits for the next write"
+    );
+    let due: Vec<i64> = db.due(10, 10).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(due, ids[1..].to_vec(), "the read wrote the waiting deletion first");
+    assert_eq!(other.depth().await.unwrap(), 3);
+
+    // A unit of work takes the waiting ids; while it runs they are not due either.
+    db.delivered_many(&ids[1..3]).await.unwrap();
+    let taken = db.take_delivered();
+    assert_eq!(taken, ids[1..3].to_vec());
+    let due: Vec<i64> = db.due(10, 10).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(due, vec![ids[3]]);
+    assert_eq!(other.depth().await.unwrap(), 3, "still stored while taken");
+    // The unit failed: they wait again, and the next write deletes them.
+    db.end_delivered(taken, false);
+    assert_eq!(db.depth().await.unwrap(), 1);
+    assert!(db.take_delivered().is_empty());
+
+    // 128 waiting deliveries are deleted without waiting for another write.
+    let many = db
+        .enqueue((0..128).map(|i| message(&format!("m{i}"), 0, 1000)).collect())
+        .await
+        .unwrap();
+    db.delivered_many(&many).await.unwrap();
+    assert_eq!(other.depth().await.unwrap(), 1);
+    other.close().await;
+}

@@ -36,6 +36,7 @@ conformance!(
     cases_ledger::metacharacters_survive_byte_for_byte,
     cases_queue::outbox_lifecycle,
     cases_queue::inbox_dedup,
+    cases_queue::delivered_entries_leave_with_the_next_write,
     cases_engine::engine_rows_upsert_delete_and_roll_back,
     cases_plan::plans_commit_whole_or_not_at_all,
     cases_plan::writes_after_close_fail_cleanly,
