@@ -255,3 +255,76 @@ fn backend(err: rusqlite::Error) -> StorageError {
     }
     StorageError::Backend(err.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::plan::{Arg, Outcome};
+
+    fn insert(n: i64) -> WritePlan {
+        let mut plan = WritePlan::new();
+        plan.push(
+            "INSERT INTO t (n, pad) VALUES ($1, $2) RETURNING n".into(),
+            vec![Arg::Int(n), Arg::Blob(vec![7; 3000])],
+            Outcome::ReturnIds,
+        );
+        plan
+    }
+
+    #[tokio::test]
+    async fn plans_commit_in_order_and_the_wal_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER PRIMARY KEY, pad BLOB);",
+        )
+        .unwrap();
+        drop(conn);
+        let writer = SqliteWriter::start(&path, Duration::from_secs(5))
+            .await
+            .unwrap();
+        // ~6,000 pages, some commits durable: SQLite's automatic checkpoint bounds the WAL.
+        for n in 1..=2000 {
+            let out = writer.write(insert(n), n % 100 == 0, None).await.unwrap();
+            assert_eq!(out.ids, vec![n]);
+        }
+        let wal = std::fs::metadata(dir.path().join("w.db-wal"))
+            .unwrap()
+            .len();
+        assert!(wal < 8 * 1024 * 1024, "WAL of {wal} bytes");
+        // A duplicate key is a conflict, rolled back, and the writer goes on afterwards.
+        let mut plan = insert(3000);
+        plan.statements.extend(insert(5).statements);
+        let err = writer.write(plan, false, None).await.unwrap_err();
+        assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
+        writer.write(insert(2001), true, None).await.unwrap();
+        writer.close().await;
+        assert!(writer.write(insert(2002), true, None).await.is_err());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let (count, max): (i64, i64) = conn
+            .query_row("SELECT COUNT(*), MAX(n) FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((count, max), (2001, 2001), "the failed plan left nothing");
+    }
+
+    #[tokio::test]
+    async fn a_file_not_in_wal_mode_or_missing_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollback.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (n INTEGER)")
+            .unwrap();
+        let err = SqliteWriter::start(&path, Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Config(_)), "{err:?}");
+        let missing = SqliteWriter::start(&dir.path().join("none/x.db"), Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, StorageError::Backend(_)), "{missing:?}");
+    }
+}

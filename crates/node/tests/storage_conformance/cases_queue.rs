@@ -146,7 +146,11 @@ pub async fn delivered_entries_leave_with_the_next_write(t: Target) {
         "not deleted yet: it waits for the next write"
     );
     let due: Vec<i64> = db.due(10, 10).await.unwrap().iter().map(|e| e.id).collect();
-    assert_eq!(due, ids[1..].to_vec(), "the read wrote the waiting deletion first");
+    assert_eq!(
+        due,
+        ids[1..].to_vec(),
+        "the read wrote the waiting deletion first"
+    );
     assert_eq!(other.depth().await.unwrap(), 3);
 
     // A unit of work takes the waiting ids; while it runs they are not due either.
@@ -163,7 +167,11 @@ pub async fn delivered_entries_leave_with_the_next_write(t: Target) {
 
     // 128 waiting deliveries are deleted without waiting for another write.
     let many = db
-        .enqueue((0..128).map(|i| message(&format!("m{i}"), 0, 1000)).collect())
+        .enqueue(
+            (0..128)
+                .map(|i| message(&format!("m{i}"), 0, 1000))
+                .collect(),
+        )
         .await
         .unwrap();
     db.delivered_many(&many).await.unwrap();
