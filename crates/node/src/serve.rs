@@ -12,6 +12,7 @@
 //! connections, let the consensus driver finish its current step, stop the outbox worker,
 //! close the database. Logs never contain secrets or message bodies.
 
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -148,8 +149,14 @@ pub async fn serve(
     });
     let router = transport_router.merge(api::router(api_state));
     let listener = tokio::net::TcpListener::bind(config.listen).await;
+    // No Nagle delay on answers: a WebSocket sends several small frames in a row (progress,
+    // then `done`), and axum leaves TCP_NODELAY off.
     let listener = match listener {
-        Ok(l) => l,
+        Ok(l) => l.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        }),
         Err(source) => {
             cancel.cancel();
             let _ = tokio::join!(worker, driver_task);
