@@ -30,6 +30,17 @@
 //! it are refused or ignored, and every node's round ends by its time to live with nothing
 //! committed. Three of the five steps on a commit round's critical path are of this kind
 //! (`docs/BENCHMARKS.md` measures the effect).
+//!
+//! # Steps that wait for the next write
+//!
+//! A step that writes no ledger and sends, locks, unlocks and finishes nothing — an actor
+//! counting the first of several votes or post-commits, a timer that found nothing due —
+//! promises nobody anything. It is not written at all ([`may_wait`]): its changes (the vote
+//! in the round's row, the de-dup record of the message) stay pending in memory and go into
+//! the next step's unit, which follows at the next vote or timer. Losing it in a crash is
+//! losing a relaxed step: the round can then not complete and ends by its time to live, with
+//! nothing committed, as above. This saves a write on the actor for every reply but the
+//! last of each stage.
 
 use tmtm_consensus::dialect::consensus_name;
 use tmtm_consensus::Command;
@@ -62,6 +73,15 @@ pub(crate) fn must_sync(effects: &[Effect], commands: &[Command]) -> bool {
         | Command::Unlock { .. }
         | Command::Progress { .. } => false,
     })
+}
+
+/// Whether the step changes nothing anyone was told about, so its changes may wait for the
+/// next step's unit (module docs, "Steps that wait for the next write").
+pub(crate) fn may_wait(effects: &[Effect], commands: &[Command]) -> bool {
+    effects.is_empty()
+        && commands
+            .iter()
+            .all(|c| matches!(c, Command::SetTimer { .. } | Command::Progress { .. }))
 }
 
 #[cfg(test)]
@@ -97,6 +117,42 @@ mod tests {
         ];
         assert!(!must_sync(&[], &quiet));
         assert!(!must_sync(&[], &[]));
+    }
+
+    #[test]
+    fn only_steps_that_send_lock_finish_and_write_nothing_may_wait() {
+        let progress = Command::Progress {
+            thid: "t".into(),
+            percent: 50,
+            message: "1 of 2 votes".into(),
+        };
+        assert!(may_wait(&[], &[]));
+        assert!(may_wait(
+            &[],
+            &[Command::SetTimer { at_ms: 5 }, progress.clone()]
+        ));
+        assert!(!may_wait(
+            &[],
+            &[progress.clone(), send("stage-pre-commit")]
+        ));
+        assert!(!may_wait(&[Effect::Delete("c1".into())], &[]));
+        let lock = Command::Lock {
+            thid: "t".into(),
+            ledgers: vec!["c1".into()],
+        };
+        let unlock = Command::Unlock {
+            thid: "t".into(),
+            ledgers: vec!["c1".into()],
+        };
+        let failed = Command::Finished {
+            thid: "t".into(),
+            role: Role::Participant,
+            flow: Flow::Commit,
+            result: Err(ProblemReport::new("request_processing_error", "expired")),
+        };
+        for c in [lock, unlock, failed] {
+            assert!(!may_wait(&[], &[progress.clone(), c.clone()]), "{c:?}");
+        }
     }
 
     #[test]

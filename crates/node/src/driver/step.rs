@@ -167,6 +167,10 @@ impl Driver {
         created: &[(String, Value)],
         now: u64,
     ) -> Result<(Vec<i64>, Vec<NewOutgoing>), DriverError> {
+        if super::durability::may_wait(effects, commands) && created.is_empty() {
+            // Nothing sent, promised or finished: the changes ride the next step's unit.
+            return Ok((Vec::new(), Vec::new()));
+        }
         let outgoing = self.pack(commands);
         let corrupt = |e: serde_json::Error| DriverError::CorruptState(e.to_string());
         let state = self.engine.core_json().map_err(corrupt)?;
