@@ -30,10 +30,7 @@ impl Engine {
         if self.finished.contains_key(thid) {
             return Some(thid.to_string());
         }
-        self.finished
-            .iter()
-            .find(|(_, f)| f.role == Role::Actor && f.sent_ids.iter().any(|i| i == thid))
-            .map(|(k, _)| k.clone())
+        self.finished_sent.get(thid).cloned()
     }
 
     pub(super) fn received<L: LedgerAccess>(

@@ -15,7 +15,7 @@ mod lead;
 mod persist;
 mod threads;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -87,6 +87,12 @@ pub struct Engine {
     /// finished rounds for expired ones only from then on, not at every event.
     #[serde(skip)]
     finished_next_expiry: u64,
+    /// The `@id`s sent by the finished rounds we led → their thread id, so that a message
+    /// that names none of our threads is not matched against every finished round's `@id`s
+    /// (thousands at a few hundred rounds per second). Derived from `finished`: kept in step
+    /// where that changes, rebuilt by [`Engine::restore`].
+    #[serde(skip)]
+    finished_sent: HashMap<String, String>,
 }
 
 /// The refusal for ledgers locked by another round (§6.3), or None if none of `names` is locked.
@@ -129,7 +135,37 @@ impl Engine {
             finished_dirty: BTreeSet::new(),
             rounds_dirty: BTreeSet::new(),
             finished_next_expiry: 0,
+            finished_sent: HashMap::new(),
         }
+    }
+
+    /// Adds a finished round's `@id`s to `finished_sent` (rounds we led only: the others are
+    /// never found by an `@id`). Of two rounds that sent the same `@id` the smaller thread id
+    /// wins, as a scan in key order would find it.
+    fn index_finished(&mut self, thid: &str, f: &FinishedRound) {
+        if f.role != Role::Actor {
+            return;
+        }
+        for id in &f.sent_ids {
+            self.finished_sent
+                .entry(id.clone())
+                .and_modify(|k| {
+                    if thid < k.as_str() {
+                        *k = thid.to_owned();
+                    }
+                })
+                .or_insert_with(|| thid.to_owned());
+        }
+    }
+
+    /// Rebuilds `finished_sent` from `finished`.
+    fn reindex_finished(&mut self) {
+        self.finished_sent.clear();
+        let finished = std::mem::take(&mut self.finished);
+        for (thid, f) in &finished {
+            self.index_finished(thid, f);
+        }
+        self.finished = finished;
     }
 
     /// The node's settings.
@@ -184,10 +220,16 @@ impl Engine {
         // meets a record past its time (even if no timer fired in between).
         if now_ms >= self.finished_next_expiry {
             let dirty = &mut self.finished_dirty;
+            let sent = &mut self.finished_sent;
             self.finished.retain(|thid, f| {
                 let keep = f.expires_ms > now_ms;
                 if !keep {
                     dirty.insert(thid.clone());
+                    for id in &f.sent_ids {
+                        if sent.get(id) == Some(thid) {
+                            sent.remove(id);
+                        }
+                    }
                 }
                 keep
             });
@@ -342,16 +384,15 @@ impl Engine {
                     .max(core.retry_every_ms * 6);
                 let expires_ms = now_ms.saturating_add(ttl);
                 self.finished_next_expiry = self.finished_next_expiry.min(expires_ms);
-                self.finished.insert(
-                    key.clone(),
-                    FinishedRound {
-                        expires_ms,
-                        role,
-                        participants: core.participants.clone(),
-                        reply,
-                        sent_ids: core.sent_ids.clone(),
-                    },
-                );
+                let finished = FinishedRound {
+                    expires_ms,
+                    role,
+                    participants: core.participants.clone(),
+                    reply,
+                    sent_ids: core.sent_ids.clone(),
+                };
+                self.index_finished(&key, &finished);
+                self.finished.insert(key.clone(), finished);
                 self.finished_dirty.insert(key.clone());
                 self.close_thread(&key, now_ms);
                 out.push(Command::Finished {

@@ -110,6 +110,7 @@ impl Engine {
         for (thid, until) in used {
             engine.used_thids.restore(thid, until);
         }
+        engine.reindex_finished();
         Ok(engine)
     }
 }
@@ -138,6 +139,7 @@ mod tests {
             },
         );
         e.finished_dirty.insert("t1".into());
+        e.reindex_finished();
         e.used_thids.open("t1");
         e.used_thids.close("t2", 100, 1_000);
         e
@@ -170,6 +172,9 @@ mod tests {
         .unwrap();
         assert!(back.remembers_thread("t1") && back.remembers_thread("t2"));
         assert_eq!(back.finished.len(), 1);
+        // The `@id` index of finished rounds we led is rebuilt.
+        assert_eq!(back.finished_sent.get("m1").map(String::as_str), Some("t1"));
+        assert_eq!(back.finished_sent.len(), 1);
         assert!(
             back.take_changes().unwrap().is_empty(),
             "rows are not rewritten"
@@ -185,6 +190,7 @@ mod tests {
         e.handle(crate::engine::Event::Timer, 2_000, &keys, &mut ledgers);
         let changes = e.take_changes().unwrap();
         assert_eq!(changes.finished_removed, vec!["t1".to_string()]);
+        assert!(e.finished_sent.is_empty(), "expired rounds leave the @id index");
         assert_eq!(changes.used_removed, vec!["t2".to_string()]);
         assert!(changes.used_upserts.is_empty(), "a running thread stays");
     }
@@ -205,6 +211,7 @@ mod tests {
         );
         let mut back = Engine::restore(legacy, Vec::new(), Vec::new(), Vec::new()).unwrap();
         assert!(back.remembers_thread("t2"));
+        assert_eq!(back.finished_sent.get("m1").map(String::as_str), Some("t1"));
         let changes = back.take_changes().unwrap();
         assert_eq!(changes.finished_upserts.len(), 1);
         assert_eq!(changes.used_upserts.len(), 2);
