@@ -190,7 +190,10 @@ mod tests {
         e.handle(crate::engine::Event::Timer, 2_000, &keys, &mut ledgers);
         let changes = e.take_changes().unwrap();
         assert_eq!(changes.finished_removed, vec!["t1".to_string()]);
-        assert!(e.finished_sent.is_empty(), "expired rounds leave the @id index");
+        assert!(
+            e.finished_sent.is_empty(),
+            "expired rounds leave the @id index"
+        );
         assert_eq!(changes.used_removed, vec!["t2".to_string()]);
         assert!(changes.used_upserts.is_empty(), "a running thread stays");
     }

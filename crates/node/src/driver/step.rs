@@ -1,6 +1,7 @@
 //! One consensus step: load the ledgers the events need, run `Engine::handle` for each event
-//! of the batch, write every effect in one database transaction, then wake the outbox worker
-//! and publish progress.
+//! of the batch, write every effect in one database transaction (one `WritePlan`; a step
+//! that sends and promises nothing waits for the next one, `durability.rs`), then hand the
+//! messages to the outbox worker and publish progress.
 //! See the module documentation of [`crate::driver`] for the reasons.
 
 use serde_json::{json, Value};

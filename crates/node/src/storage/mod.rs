@@ -57,6 +57,16 @@
 //!   therefore wait milliseconds for each other. Every [`Tx`] and the outbox's bookkeeping
 //!   writes take an in-process turn first (an async mutex, [`Database::write_turn`]), so they
 //!   queue and wake at once; the busy timeout remains for other processes. Reads never wait.
+//!   The writer thread of [`Database::write`] takes the same turn.
+//! * **A writer thread for plans (SQLite files).** sqlx runs each SQLite connection on a
+//!   worker thread, and every statement is a round trip to it: a consensus step of 6–10
+//!   statements spent ~0.4 ms in thread hand-offs on this 2-core machine. A [`WritePlan`]
+//!   goes to one `rusqlite` connection on a thread of its own in one hand-off
+//!   (`sqlite_writer.rs`, `rusqlite` over the same `libsqlite3-sys` as sqlx). The SQL is the
+//!   one the `Tx` methods use (they build plans too), so the backends cannot drift apart;
+//!   PostgreSQL and SQLite in memory run plans statement by statement in a [`Tx`].
+//! * **Delivered outbox entries are deleted with the next write** (`delivered.rs`), usually
+//!   the consensus step that handles the reply, instead of in a unit of their own.
 //! * **Ledger loading.** The microledger crate is synchronous, sqlx is async: rows are fetched
 //!   first, then handed to [`LoadedLedger`], whose `apply` only updates memory (the node
 //!   applies the same batch inside its `Tx`). [`Database::load_ledger`] reads everything

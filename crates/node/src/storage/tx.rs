@@ -78,7 +78,7 @@ impl Tx {
     /// writes" in the module docs of `storage`) and consensus steps that cannot lose a
     /// commit (`driver/durability.rs`). Atomic all the same; a later synced commit makes it
     /// durable too.
-    pub(crate) async fn begin_relaxed(db: &Database) -> Result<Tx, StorageError> {
+    pub async fn begin_relaxed(db: &Database) -> Result<Tx, StorageError> {
         match (&db.relaxed, &db.backend) {
             (Some(pool), _) => {
                 let turn = db.write_turn().await;

@@ -19,7 +19,8 @@
 //! (rows enqueued without a hand-over). Delivered entries are removed in batches
 //! (`delivered_many`): when the worker has nothing in flight, when 128 are waiting, before
 //! every store pass (so a pass never sees them) and at shutdown; a removal lost in a crash
-//! only re-sends an envelope the peer drops as a duplicate. Ids the worker holds (in
+//! only re-sends an envelope the peer drops as a duplicate. (The database store defers them
+//! further, to its next write: `storage/delivered.rs`.) Ids the worker holds (in
 //! flight, queued behind their peer's delivery) are skipped if a store pass returns them.
 //!
 //! State is in the store: a restarted worker picks up where the last one stopped. (One gap
