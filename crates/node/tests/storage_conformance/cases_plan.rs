@@ -20,6 +20,9 @@ fn outgoing(tag: &str) -> NewOutgoing {
     }
 }
 
+/// Adds a statement that makes the plan fail.
+type Failing<'a> = Box<dyn Fn(&mut WritePlan) + Send + Sync + 'a>;
+
 fn seen(id: &str) -> SeenRecord {
     SeenRecord {
         sender_verkey: "vk".into(),
@@ -94,7 +97,7 @@ pub async fn plans_commit_whole_or_not_at_all(t: Target) {
     ];
     let (again, _) = Microledger::create("p1", txns("g", 1), LoadedLedger::default()).unwrap();
     let exists = again.store().take_applied().remove(0);
-    let cases: Vec<(&str, Box<dyn Fn(&mut WritePlan) + Send + Sync + '_>)> = vec![
+    let cases: Vec<(&str, Failing<'_>)> = vec![
         (
             "stale batch",
             Box::new(|p: &mut WritePlan| {
