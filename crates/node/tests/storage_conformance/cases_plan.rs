@@ -5,20 +5,10 @@
 
 use serde_json::json;
 use tmtm_microledger::Microledger;
-use tmtm_node::ports::{NewOutgoing, OutboxStore};
+use tmtm_node::ports::OutboxStore;
 use tmtm_node::storage::{EngineRowChanges, LoadedLedger, SeenRecord, StorageError, WritePlan};
 
-use crate::support::{txns, Target};
-
-fn outgoing(tag: &str) -> NewOutgoing {
-    NewOutgoing {
-        recipient_did: format!("did:{tag}"),
-        endpoint: "http://127.0.0.1:9/agent".into(),
-        body: tag.as_bytes().to_vec(),
-        expires_at_ms: 10_000,
-        not_before_ms: 0,
-    }
-}
+use crate::support::{outgoing, txns, Target};
 
 /// Adds a statement that makes the plan fail.
 type Failing<'a> = Box<dyn Fn(&mut WritePlan) + Send + Sync + 'a>;

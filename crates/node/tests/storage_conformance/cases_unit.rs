@@ -5,26 +5,16 @@ use std::time::Duration;
 
 use serde_json::json;
 use tmtm_microledger::Microledger;
-use tmtm_node::ports::{InboxDedup, NewOutgoing, OutboxStore};
+use tmtm_node::ports::{InboxDedup, OutboxStore};
 use tmtm_node::storage::{LoadedLedger, RoundRecord, RoundRole, SeenRecord, StorageError};
 
-use crate::support::{commit_to, create_ledger, txns, Target};
+use crate::support::{commit_to, create_ledger, outgoing, txns, Target};
 
 fn seen(verkey: &str, id: &str, at: i64) -> SeenRecord {
     SeenRecord {
         sender_verkey: verkey.to_owned(),
         message_id: id.to_owned(),
         seen_at_ms: at,
-    }
-}
-
-fn outgoing(tag: &str) -> NewOutgoing {
-    NewOutgoing {
-        recipient_did: format!("did:{tag}"),
-        endpoint: "http://127.0.0.1:9/agent".into(),
-        body: tag.as_bytes().to_vec(),
-        expires_at_ms: 10_000,
-        not_before_ms: 0,
     }
 }
 

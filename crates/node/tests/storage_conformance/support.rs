@@ -9,6 +9,7 @@ use std::sync::Once;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use tmtm_microledger::{Microledger, Transaction};
+use tmtm_node::ports::NewOutgoing;
 use tmtm_node::secret::DatabaseUrl;
 use tmtm_node::storage::{BackendKind, Database, LoadedLedger, StorageOptions};
 
@@ -158,4 +159,15 @@ pub async fn commit_to(db: &Database, name: &str, txns: Vec<Transaction>, now_ms
     tx.apply_ledger_batch(&batch, now_ms).await.unwrap();
     tx.commit().await.unwrap();
     ledger.commit(n).unwrap();
+}
+
+/// An outgoing message tagged `tag` (recipient `did:<tag>`, body `<tag>`).
+pub fn outgoing(tag: &str) -> NewOutgoing {
+    NewOutgoing {
+        recipient_did: format!("did:{tag}"),
+        endpoint: "http://127.0.0.1:9/agent".into(),
+        body: tag.as_bytes().to_vec(),
+        expires_at_ms: 10_000,
+        not_before_ms: 0,
+    }
 }
