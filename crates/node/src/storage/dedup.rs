@@ -243,28 +243,25 @@ impl super::WritePlan {
     /// [`Tx::record_seen`] as statements.
     pub fn seen(&mut self, records: &[SeenRecord]) -> Result<(), StorageError> {
         use super::plan::Arg;
-        for chunk in records.chunks(super::multirow::chunk_rows(3)) {
-            for r in chunk {
-                super::error::check_text("sender verkey", &r.sender_verkey)?;
-                super::error::check_text("message id", &r.message_id)?;
-            }
-            let sql = format!(
-                "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms) VALUES {} \
-                 ON CONFLICT (sender_verkey, message_id) DO NOTHING",
-                super::multirow::values(chunk.len(), 3)
-            );
-            let args = chunk
+        for r in records {
+            super::error::check_text("sender verkey", &r.sender_verkey)?;
+            super::error::check_text("message id", &r.message_id)?;
+        }
+        self.push_rows(
+            "INSERT INTO inbox_seen (sender_verkey, message_id, seen_at_ms)",
+            "ON CONFLICT (sender_verkey, message_id) DO NOTHING",
+            records
                 .iter()
-                .flat_map(|r| {
+                .map(|r| {
                     [
                         Arg::Text(r.sender_verkey.clone()),
                         Arg::Text(r.message_id.clone()),
                         Arg::Int(r.seen_at_ms),
                     ]
                 })
-                .collect();
-            self.push(sql, args, super::plan::Outcome::Exec);
-        }
+                .collect(),
+            &super::plan::Outcome::Exec,
+        );
         Ok(())
     }
 }

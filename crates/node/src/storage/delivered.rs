@@ -23,14 +23,8 @@ pub(crate) const FLUSH_AT: usize = 128;
 impl WritePlan {
     /// Deletes the outbox entries `ids` (delivered).
     pub fn outbox_delivered(&mut self, ids: &[i64]) {
-        for chunk in ids.chunks(super::multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM outbox WHERE id IN ({})",
-                super::multirow::list(chunk.len())
-            );
-            let args = chunk.iter().map(|id| super::plan::Arg::Int(*id)).collect();
-            self.push(sql, args, super::plan::Outcome::Exec);
-        }
+        let ids = ids.iter().map(|id| super::plan::Arg::Int(*id)).collect();
+        self.push_in_list("DELETE FROM outbox WHERE id IN", ids);
     }
 }
 

@@ -6,7 +6,6 @@
 //! the engine) is stored as `i64::MAX`.
 
 use super::error::check_text;
-use super::multirow;
 use super::plan::{Arg, Outcome};
 use super::row::Cols;
 use super::{Database, StorageError, Tx, WritePlan};
@@ -76,51 +75,42 @@ impl WritePlan {
             check_text("round in progress", body)?;
             check_text("thread id", thid)?;
         }
-        for chunk in changes.live_upserts.chunks(multirow::chunk_rows(2)) {
-            let sql = format!(
-                "INSERT INTO consensus_live_rounds (thid, body) VALUES {} \
-                 ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
-                multirow::values(chunk.len(), 2)
-            );
-            let args = chunk
+        let text = |t: &String| Arg::Text(t.clone());
+        self.push_rows(
+            "INSERT INTO consensus_live_rounds (thid, body)",
+            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
+            changes
+                .live_upserts
                 .iter()
-                .flat_map(|(thid, body)| [Arg::Text(thid.clone()), Arg::Text(body.clone())])
-                .collect();
-            self.push(sql, args, Outcome::Exec);
-        }
+                .map(|(thid, body)| [text(thid), text(body)])
+                .collect(),
+            &Outcome::Exec,
+        );
         self.delete_thids("consensus_live_rounds", changes.live_removed);
-        for chunk in changes.finished_upserts.chunks(multirow::chunk_rows(3)) {
-            let sql = format!(
-                "INSERT INTO consensus_finished (thid, body, expires_ms) VALUES {} \
-                 ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
-                 expires_ms = excluded.expires_ms",
-                multirow::values(chunk.len(), 3)
-            );
-            let args = chunk
+        self.push_rows(
+            "INSERT INTO consensus_finished (thid, body, expires_ms)",
+            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
+             expires_ms = excluded.expires_ms",
+            changes
+                .finished_upserts
                 .iter()
-                .flat_map(|(thid, body, expires)| {
-                    [
-                        Arg::Text(thid.clone()),
-                        Arg::Text(body.clone()),
-                        Arg::Int(stored_time(*expires)),
-                    ]
+                .map(|(thid, body, expires)| {
+                    [text(thid), text(body), Arg::Int(stored_time(*expires))]
                 })
-                .collect();
-            self.push(sql, args, Outcome::Exec);
-        }
+                .collect(),
+            &Outcome::Exec,
+        );
         self.delete_thids("consensus_finished", changes.finished_removed);
-        for chunk in changes.used_upserts.chunks(multirow::chunk_rows(2)) {
-            let sql = format!(
-                "INSERT INTO consensus_threads (thid, until_ms) VALUES {} \
-                 ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
-                multirow::values(chunk.len(), 2)
-            );
-            let args = chunk
+        self.push_rows(
+            "INSERT INTO consensus_threads (thid, until_ms)",
+            "ON CONFLICT (thid) DO UPDATE SET until_ms = excluded.until_ms",
+            changes
+                .used_upserts
                 .iter()
-                .flat_map(|(thid, until)| [Arg::Text(thid.clone()), Arg::Int(stored_time(*until))])
-                .collect();
-            self.push(sql, args, Outcome::Exec);
-        }
+                .map(|(thid, until)| [text(thid), Arg::Int(stored_time(*until))])
+                .collect(),
+            &Outcome::Exec,
+        );
         self.delete_thids("consensus_threads", changes.used_removed);
         Ok(())
     }
@@ -128,14 +118,8 @@ impl WritePlan {
     /// Deletes the rows of `thids` from `table` (one of the engine row tables; a fixed name,
     /// never input) in statements of at most a chunk of ids each.
     fn delete_thids(&mut self, table: &'static str, thids: &[String]) {
-        for chunk in thids.chunks(multirow::chunk_rows(1)) {
-            let sql = format!(
-                "DELETE FROM {table} WHERE thid IN ({})",
-                multirow::list(chunk.len())
-            );
-            let args = chunk.iter().map(|t| Arg::Text(t.clone())).collect();
-            self.push(sql, args, Outcome::Exec);
-        }
+        let ids = thids.iter().map(|t| Arg::Text(t.clone())).collect();
+        self.push_in_list(&format!("DELETE FROM {table} WHERE thid IN"), ids);
     }
 }
 

@@ -6,7 +6,6 @@ use serde_json::Value;
 use tmtm_microledger::WriteBatch;
 
 use super::error::{check_text, to_i64};
-use super::multirow;
 use super::plan::{Arg, Outcome};
 use super::{StorageError, Tx, WritePlan};
 
@@ -105,40 +104,37 @@ impl WritePlan {
                 },
             ),
         }
-        let cols = 4;
-        for chunk in txns.chunks(multirow::chunk_rows(cols)) {
-            let sql = format!(
-                "INSERT INTO ledger_transactions (ledger_id, seq_no, txn, committed_at_ms) \
-                 VALUES {}",
-                multirow::values(chunk.len(), cols)
-            );
-            let mut args = Vec::with_capacity(chunk.len() * cols);
-            for (seq_no, text) in chunk {
-                args.extend([
-                    Arg::Slot(id),
-                    Arg::Int(*seq_no),
-                    Arg::Text(text.clone()),
-                    Arg::Int(now_ms),
-                ]);
-            }
-            self.push(sql, args, Outcome::Exec);
-        }
-        for chunk in nodes.chunks(multirow::chunk_rows(cols)) {
-            let sql = format!(
-                "INSERT INTO merkle_nodes (ledger_id, level, idx, hash) VALUES {}",
-                multirow::values(chunk.len(), cols)
-            );
-            let mut args = Vec::with_capacity(chunk.len() * cols);
-            for (level, index, hash) in chunk {
-                args.extend([
-                    Arg::Slot(id),
-                    Arg::Int(*level),
-                    Arg::Int(*index),
-                    Arg::Blob(hash.clone()),
-                ]);
-            }
-            self.push(sql, args, Outcome::Exec);
-        }
+        self.push_rows(
+            "INSERT INTO ledger_transactions (ledger_id, seq_no, txn, committed_at_ms)",
+            "",
+            txns.into_iter()
+                .map(|(seq_no, text)| {
+                    [
+                        Arg::Slot(id),
+                        Arg::Int(seq_no),
+                        Arg::Text(text),
+                        Arg::Int(now_ms),
+                    ]
+                })
+                .collect(),
+            &Outcome::Exec,
+        );
+        self.push_rows(
+            "INSERT INTO merkle_nodes (ledger_id, level, idx, hash)",
+            "",
+            nodes
+                .into_iter()
+                .map(|(level, index, hash)| {
+                    [
+                        Arg::Slot(id),
+                        Arg::Int(level),
+                        Arg::Int(index),
+                        Arg::Blob(hash),
+                    ]
+                })
+                .collect(),
+            &Outcome::Exec,
+        );
         Ok(id)
     }
 

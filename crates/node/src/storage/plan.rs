@@ -88,6 +88,40 @@ impl WritePlan {
     pub(crate) fn push(&mut self, sql: String, args: Vec<Arg>, outcome: Outcome) {
         self.statements.push(Statement { sql, args, outcome });
     }
+
+    /// `{head} VALUES ($1, …), (…) {tail}` for `rows` of `N` values each: one statement per
+    /// chunk of rows (`multirow.rs`), each with `outcome`.
+    pub(crate) fn push_rows<const N: usize>(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: Vec<[Arg; N]>,
+        outcome: &Outcome,
+    ) {
+        // The rows are moved into the statements, not copied (a round's row can be large).
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<[Arg; N]> = rows.by_ref().take(super::multirow::chunk_rows(N)).collect();
+            let sql = format!(
+                "{head} VALUES {} {tail}",
+                super::multirow::values(chunk.len(), N)
+            );
+            self.push(sql, chunk.into_iter().flatten().collect(), outcome.clone());
+        }
+    }
+
+    /// `{head} ($1, $2, …)` for `values` (a `DELETE … WHERE x IN`): one statement per chunk.
+    pub(crate) fn push_in_list(&mut self, head: &str, values: Vec<Arg>) {
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            let chunk: Vec<Arg> = values
+                .by_ref()
+                .take(super::multirow::chunk_rows(1))
+                .collect();
+            let sql = format!("{head} ({})", super::multirow::list(chunk.len()));
+            self.push(sql, chunk, Outcome::Exec);
+        }
+    }
 }
 
 /// The value of `arg`, with slots resolved against the values produced so far.
@@ -199,6 +233,32 @@ mod tests {
             resolve(&Arg::Text("x".into()), &slots),
             Resolved::Text("x")
         ));
+    }
+
+    #[test]
+    fn rows_and_lists_become_one_statement_per_chunk() {
+        let mut plan = WritePlan::new();
+        let rows: Vec<[Arg; 2]> = (0..500)
+            .map(|i| [Arg::Int(i), Arg::Text(format!("r{i}"))])
+            .collect();
+        plan.push_rows(
+            "INSERT INTO t (a, b)",
+            "ON CONFLICT DO NOTHING",
+            rows,
+            &Outcome::Exec,
+        );
+        plan.push_in_list("DELETE FROM t WHERE a IN", vec![Arg::Int(1), Arg::Int(2)]);
+        plan.push_rows::<2>("INSERT INTO t (a, b)", "", Vec::new(), &Outcome::Exec);
+        assert_eq!(plan.statements.len(), 3, "480 + 20 rows, then the list");
+        let first = &plan.statements[0];
+        assert!(first
+            .sql
+            .starts_with("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"));
+        assert!(first.sql.ends_with("($959, $960) ON CONFLICT DO NOTHING"));
+        assert_eq!(first.args.len(), 960);
+        assert_eq!(first.args[1], Arg::Text("r0".into()));
+        assert_eq!(plan.statements[1].args.len(), 40);
+        assert_eq!(plan.statements[2].sql, "DELETE FROM t WHERE a IN ($1, $2)");
     }
 
     #[test]

@@ -139,47 +139,27 @@ impl WritePlan {
             check_text("recipient DID", &m.recipient_did)?;
             check_text("endpoint", &m.endpoint)?;
         }
-        // One statement per chunk. Ids come back in no promised order; both backends assign
-        // them in the order of the VALUES rows (one writer at a time), so sorted they match
-        // the rows.
-        for chunk in messages.chunks(super::multirow::chunk_rows(5)) {
-            let sql = format!(
-                "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
-                 next_attempt_at_ms, expires_at_ms) VALUES {} RETURNING id",
-                outbox_values(chunk.len())
-            );
-            let args = chunk
+        // Ids come back in no promised order; both backends assign them in the order of the
+        // VALUES rows (one writer at a time), so sorted they match the rows.
+        self.push_rows(
+            "INSERT INTO outbox (recipient_did, endpoint, body, attempts, \
+             next_attempt_at_ms, expires_at_ms)",
+            "RETURNING id",
+            messages
                 .iter()
-                .flat_map(|m| {
+                .map(|m| {
                     [
                         Arg::Text(m.recipient_did.clone()),
                         Arg::Text(m.endpoint.clone()),
                         Arg::Blob(m.body.clone()),
+                        Arg::Int(0),
                         Arg::Int(m.not_before_ms),
                         Arg::Int(m.expires_at_ms),
                     ]
                 })
-                .collect();
-            self.push(sql, args, Outcome::ReturnIds);
-        }
+                .collect(),
+            &Outcome::ReturnIds,
+        );
         Ok(())
     }
-}
-
-/// `($1, $2, $3, 0, $4, $5), …`: outbox rows with `attempts` 0.
-fn outbox_values(rows: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let n = r * 5;
-            format!(
-                "(${}, ${}, ${}, 0, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
