@@ -15,6 +15,7 @@ mod error;
 mod forward;
 mod header;
 mod pack;
+mod sealed_sender;
 mod unpack;
 
 use rand_core::CryptoRngCore;
@@ -25,6 +26,7 @@ pub use error::EnvelopeError;
 pub use forward::wrap_forward;
 #[doc(hidden)]
 pub use pack::{box_cek, encrypt_payload, outer_json, pack_with, Randomness};
+pub use sealed_sender::{MAX_AGE as SEALED_SENDER_MAX_AGE, MAX_USES as SEALED_SENDER_MAX_USES};
 pub use unpack::unpack_for;
 
 /// Largest envelope accepted by [`unpack`] or produced by [`pack`]: 10 MiB.
@@ -43,6 +45,7 @@ pub struct Unpacked {
 }
 
 /// Packs `plaintext` for `recipients`: authcrypt from `sender` when `Some`, else anoncrypt.
+/// A (sender, recipient) pair's sealed sender is reused for a while (`sealed_sender.rs`).
 pub fn pack(
     plaintext: &[u8],
     sender: Option<&KeyPair>,
@@ -50,7 +53,7 @@ pub fn pack(
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let randomness = Randomness::draw(rng, recipients.len());
-    pack_with(plaintext, sender, recipients, &randomness, rng)
+    pack::pack_sealing(plaintext, sender, recipients, &randomness, rng, true)
 }
 
 /// Unpacks an envelope addressed to `me`.

@@ -9,7 +9,7 @@ use rand_core::CryptoRngCore;
 use serde_json::{Map, Value};
 
 use super::header::{self, Alg, Entry};
-use super::{convert, EnvelopeError, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS};
+use super::{convert, sealed_sender, EnvelopeError, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS};
 use crate::keys::{KeyPair, Verkey};
 use crate::{b64, json};
 
@@ -91,7 +91,8 @@ pub fn outer_json(
     Ok(json::python(&Value::Object(outer))?.into_bytes())
 }
 
-/// [`super::pack`] with the given randomness (the seal's ephemeral keys come from `seal_rng`).
+/// [`super::pack`] with the given randomness (the seal's ephemeral keys come from `seal_rng`,
+/// and every sealed sender is made afresh: `sealed_sender.rs`).
 #[doc(hidden)]
 pub fn pack_with(
     plaintext: &[u8],
@@ -99,6 +100,18 @@ pub fn pack_with(
     recipients: &[Verkey],
     randomness: &Randomness,
     seal_rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, EnvelopeError> {
+    pack_sealing(plaintext, sender, recipients, randomness, seal_rng, false)
+}
+
+/// [`pack_with`], reusing each pair's sealed sender when `reuse_seal` (`sealed_sender.rs`).
+pub(super) fn pack_sealing(
+    plaintext: &[u8],
+    sender: Option<&KeyPair>,
+    recipients: &[Verkey],
+    randomness: &Randomness,
+    seal_rng: &mut impl CryptoRngCore,
+    reuse_seal: bool,
 ) -> Result<Vec<u8>, EnvelopeError> {
     crate::counters::pack();
     if recipients.is_empty() {
@@ -126,9 +139,11 @@ pub fn pack_with(
                     .cek_nonces
                     .get(i)
                     .ok_or(EnvelopeError::Encryption)?;
-                let sealed_sender = recipient_x
-                    .seal(seal_rng, sender.verkey().to_base58().as_bytes())
-                    .map_err(|_| EnvelopeError::Encryption)?;
+                let sealed_sender = if reuse_seal {
+                    sealed_sender::seal(sender, recipient, &recipient_x, seal_rng)?
+                } else {
+                    sealed_sender::seal_fresh(sender, &recipient_x, seal_rng)?
+                };
                 Entry {
                     encrypted_key: b64::encode(box_cek(&randomness.cek, nonce, recipient, sender)?),
                     kid: recipient.to_base58(),

@@ -6,7 +6,7 @@ use chacha20poly1305::ChaCha20Poly1305;
 use serde_json::Value;
 
 use super::header::{Alg, Entry, Header};
-use super::{convert, EnvelopeError, Unpacked, MAX_ENVELOPE_BYTES};
+use super::{convert, sealed_sender, EnvelopeError, Unpacked, MAX_ENVELOPE_BYTES};
 use crate::b64;
 use crate::keys::{KeyPair, Verkey};
 
@@ -88,17 +88,11 @@ fn open_cek(
     entry: &Entry,
     me: &KeyPair,
 ) -> Result<([u8; 32], Option<Verkey>), EnvelopeError> {
-    let my_secret = convert::secret_key(me);
     let encrypted_key = decode(&entry.encrypted_key, "encrypted_key")?;
     match (&entry.sender, &entry.iv) {
         (Some(sender), Some(iv)) => {
             let sealed_sender = decode(sender, "header.sender")?;
-            let sender_text = my_secret
-                .unseal(&sealed_sender)
-                .map_err(|_| EnvelopeError::DecryptionFailed("sender"))?;
-            let sender_text = std::str::from_utf8(&sender_text)
-                .map_err(|_| EnvelopeError::BadSender(crate::keys::KeyError::Base58))?;
-            let sender_vk = Verkey::from_base58(sender_text).map_err(EnvelopeError::BadSender)?;
+            let sender_vk = sealed_sender::open(me, &sealed_sender)?;
             let nonce = fixed::<24>(&decode(iv, "header.iv")?, "header.iv")?;
             let salsa = convert::salsa_box(&sender_vk, me)?;
             let cek = salsa
@@ -108,7 +102,7 @@ fn open_cek(
         }
         _ if alg == Alg::Authcrypt => Err(EnvelopeError::AuthcryptWithoutSender),
         _ => {
-            let cek = my_secret
+            let cek = convert::secret_key(me)
                 .unseal(&encrypted_key)
                 .map_err(|_| EnvelopeError::DecryptionFailed("encrypted_key"))?;
             Ok((fixed::<32>(&cek, "cek")?, None))
