@@ -44,10 +44,14 @@ struct Made {
     uses: u32,
 }
 
+/// (sender verkey, recipient verkey).
 type Pair = ([u8; 32], [u8; 32]);
+/// (our verkey, the sealed bytes).
+type Opened = ([u8; 32], Vec<u8>);
+type Cache<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
 
-static MADE: OnceLock<Mutex<HashMap<Pair, Made>>> = OnceLock::new();
-static OPENED: OnceLock<Mutex<HashMap<([u8; 32], Vec<u8>), Verkey>>> = OnceLock::new();
+static MADE: Cache<Pair, Made> = OnceLock::new();
+static OPENED: Cache<Opened, Verkey> = OnceLock::new();
 
 /// The sealed base58 text of `sender`'s verkey for `recipient` (whose X25519 key is
 /// `recipient_x`): the pair's current seal while it is young enough, else a fresh one.
