@@ -31,6 +31,12 @@
 //! committed. Three of the five steps on a commit round's critical path are of this kind
 //! (`docs/BENCHMARKS.md` measures the effect).
 //!
+//! The same argument lets a relaxed step's messages leave **while** its unit is written
+//! rather than after it (`transport/worker/early.rs`): if the unit then fails, or the
+//! process dies before it commits, the messages went out for a step that is lost, which is
+//! the case above. (The driver then rebuilds its state from the database, as after any
+//! failed unit.)
+//!
 //! # Steps that wait for the next write
 //!
 //! A step that writes no ledger and sends, locks, unlocks and finishes nothing — an actor

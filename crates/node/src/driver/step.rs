@@ -1,7 +1,8 @@
 //! One consensus step: load the ledgers the events need, run `Engine::handle` for each event
 //! of the batch, write every effect in one database transaction (one `WritePlan`; a step
 //! that sends and promises nothing waits for the next one, `durability.rs`), then hand the
-//! messages to the outbox worker and publish progress.
+//! messages to the outbox worker and publish progress. A relaxed step hands its messages
+//! over before its transaction, to be sent while it is written.
 //! See the module documentation of [`crate::driver`] for the reasons.
 
 use serde_json::{json, Value};
@@ -45,8 +46,10 @@ impl Driver {
 
     /// Runs `events` through the engine one after another and makes all their effects
     /// durable in one database transaction (group commit: one fsync for every event that
-    /// was waiting). Nothing is sent or published before that transaction commits, so each
-    /// event's effects are exactly as durable as with one transaction per event. On a
+    /// was waiting). Nothing is published before that transaction commits, and nothing is
+    /// sent before it either unless the step is relaxed (`durability.rs`: its messages may
+    /// be lost, so they travel while it is written), so each event's effects are exactly as
+    /// durable as with one transaction per event. On a
     /// storage failure nothing of the batch is kept: the driver is marked for recovery (see
     /// `run.rs`).
     pub(super) async fn step_batch(&mut self, events: Vec<Event>) -> Result<(), DriverError> {
@@ -160,7 +163,8 @@ impl Driver {
     /// Packs the outgoing messages, then writes ledger effects, metadata, the engine
     /// checkpoint (its core, and the finished-round and thread-id rows that changed) and the
     /// outbox rows in one transaction. Returns the outbox ids with their rows, for the
-    /// outbox worker once the transaction committed.
+    /// outbox worker once the transaction committed (none when the rows were handed over
+    /// early: a relaxed step's).
     async fn persist(
         &mut self,
         effects: &[Effect],
@@ -183,6 +187,9 @@ impl Driver {
         // Delivered outbox entries leave with this step too (`storage/delivered.rs`).
         let delivered = self.db.take_delivered();
         let sync = super::durability::must_sync(effects, commands);
+        // A relaxed step's messages travel while its unit is written: their loss is allowed
+        // for (`durability.rs`), and the worker keeps each peer's order (`transport/worker/early.rs`).
+        let early = (!sync && !outgoing.is_empty()).then(|| self.transport.send_early(&outgoing));
         let stored = self
             .write_step(
                 sync, effects, created, &state, rows, &outgoing, &seen, &delivered, now_i,
@@ -192,9 +199,18 @@ impl Driver {
             Ok(ids) => {
                 self.db.end_delivered(delivered, true);
                 self.stored_core = Some(state);
-                Ok((ids, outgoing))
+                match early {
+                    Some(tickets) => {
+                        self.transport.settle_early(tickets, Some(&ids));
+                        Ok((Vec::new(), Vec::new()))
+                    }
+                    None => Ok((ids, outgoing)),
+                }
             }
             Err(e) => {
+                if let Some(tickets) = early {
+                    self.transport.settle_early(tickets, None);
+                }
                 self.db.restore_pending_seen(seen);
                 self.db.end_delivered(delivered, false);
                 Err(e)

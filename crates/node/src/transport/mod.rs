@@ -25,6 +25,7 @@ pub mod ping;
 pub mod worker;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,7 @@ use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
 pub use config::{Backoff, TransportConfig};
 pub use error::{InboundError, PingError, SendError, TransportError};
 pub use memory::{MemoryDedup, MemoryOutbox};
+pub use outbound::EarlyTickets;
 pub use peers::{Peer, PeerBook};
 
 /// An authenticated message from a known peer, de-duplicated, for the node to handle.
@@ -55,6 +57,17 @@ pub(crate) struct Blocked {
     pub next_ms: i64,
 }
 
+/// What the driver hands to the worker in memory (`worker/`), processed in this order.
+pub(crate) enum Handed {
+    /// A row its unit stored (with the id the store gave it).
+    Stored(OutboxEntry),
+    /// A row sent before its unit commits, under a provisional (negative) id.
+    Early(OutboxEntry),
+    /// The outcome of an early row's unit: the row's id in the store, or `None` when the
+    /// unit failed and the row was never stored.
+    Settled { provisional: i64, id: Option<i64> },
+}
+
 pub(crate) struct Inner<O, D> {
     pub keys: KeyPair,
     pub peers: PeerBook,
@@ -63,8 +76,12 @@ pub(crate) struct Inner<O, D> {
     pub config: TransportConfig,
     pub http: reqwest::Client,
     pub wake: Notify,
-    /// Entries just stored, handed to the worker in memory (`worker.rs`, "Fast path").
-    pub fresh: Mutex<Vec<OutboxEntry>>,
+    /// Entries just stored, entries sent before their unit commits and those units'
+    /// outcomes, handed to the worker in memory, in the order they happened (`worker/`,
+    /// "Fast path" and "Early sends").
+    pub fresh: Mutex<Vec<Handed>>,
+    /// The last provisional id given to an early entry (they count down from -1).
+    pub provisional: AtomicI64,
     pub inbound_tx: mpsc::Sender<Inbound>,
     pub blocked: Mutex<HashMap<String, Blocked>>,
     pub waiters: Mutex<ping::Waiters>,
@@ -117,6 +134,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             http,
             wake: Notify::new(),
             fresh: Mutex::new(Vec::new()),
+            provisional: AtomicI64::new(0),
             inbound_tx,
             blocked: Mutex::new(HashMap::new()),
             waiters: Mutex::new(ping::Waiters::default()),

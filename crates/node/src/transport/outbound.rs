@@ -3,13 +3,14 @@
 //! — durable before any network attempt — then wakes the worker. [`post`] is the single
 //! HTTP attempt shared by the worker, the ping sender and the ping responder.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rand_core::OsRng;
 use tmtm_wire::envelope;
 use tmtm_wire::message::Message;
 
-use super::{lock, ms, now_ms, Inner, Peer, SendError, Transport};
+use super::{lock, ms, now_ms, Handed, Inner, Peer, SendError, Transport};
 use crate::ports::{InboxDedup, NewOutgoing, OutboxEntry, OutboxStore};
 
 /// The content type of DIDComm v1 envelopes on the wire (§2.5).
@@ -94,17 +95,79 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
     /// worker in memory, so it sends them without reading them back (the fast path of
     /// `worker.rs`), and wakes it. Call only after the unit that stored them committed.
     pub fn hand_over(&self, ids: &[i64], rows: Vec<NewOutgoing>) {
-        let entries = ids.iter().zip(rows).map(|(&id, row)| OutboxEntry {
-            id,
-            recipient_did: row.recipient_did,
-            endpoint: row.endpoint,
-            body: row.body,
-            attempts: 0,
-            next_attempt_at_ms: row.not_before_ms,
-            expires_at_ms: row.expires_at_ms,
-        });
+        if rows.is_empty() {
+            return;
+        }
+        let entries = ids
+            .iter()
+            .zip(rows)
+            .map(|(&id, row)| Handed::Stored(entry(id, row)));
         lock(&self.inner.fresh).extend(entries);
         self.inner.wake.notify_one();
+    }
+
+    /// Hands rows to the worker *before* the unit that stores them commits, for messages
+    /// whose loss is allowed for (the driver's relaxed steps, `driver/durability.rs`): the
+    /// worker sends each at once if its peer has nothing older in memory, else keeps it
+    /// until [`Transport::settle_early`] (`worker/early.rs`). Per-peer order is kept
+    /// either way. Returns the tickets to settle with.
+    pub fn send_early(&self, rows: &[NewOutgoing]) -> EarlyTickets {
+        let mut tickets = Vec::with_capacity(rows.len());
+        let mut handed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let provisional = self.inner.provisional.fetch_sub(1, Ordering::Relaxed) - 1;
+            tickets.push(provisional);
+            handed.push(Handed::Early(entry(provisional, row.clone())));
+        }
+        lock(&self.inner.fresh).extend(handed);
+        self.inner.wake.notify_one();
+        EarlyTickets(tickets)
+    }
+
+    /// Tells the worker how the unit of early rows ended: `Some(ids)` (the store's ids, in
+    /// the order of the rows) when it committed, `None` when it failed (the rows were
+    /// never stored; any already sent stay sent).
+    pub fn settle_early(&self, tickets: EarlyTickets, ids: Option<&[i64]>) {
+        let settled = tickets
+            .0
+            .into_iter()
+            .enumerate()
+            .map(|(i, provisional)| Handed::Settled {
+                provisional,
+                id: ids.and_then(|ids| ids.get(i).copied()),
+            });
+        lock(&self.inner.fresh).extend(settled);
+        self.inner.wake.notify_one();
+    }
+}
+
+/// The provisional ids of rows handed over with [`Transport::send_early`].
+#[derive(Debug, Default)]
+#[must_use = "early rows must be settled with Transport::settle_early"]
+pub struct EarlyTickets(Vec<i64>);
+
+impl EarlyTickets {
+    /// How many rows were handed over.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no row was handed over.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A new row as the worker's entry under `id`.
+fn entry(id: i64, row: NewOutgoing) -> OutboxEntry {
+    OutboxEntry {
+        id,
+        recipient_did: row.recipient_did,
+        endpoint: row.endpoint,
+        body: row.body,
+        attempts: 0,
+        next_attempt_at_ms: row.not_before_ms,
+        expires_at_ms: row.expires_at_ms,
     }
 }
 

@@ -27,6 +27,7 @@ pub async fn run(mut socket: WebSocket, state: ApiState) {
         None => return,
         Some(Err(problem)) => (String::new(), Err(problem)),
         Some(Ok(msg)) => {
+            tracing::debug!("command received");
             let id = id_of(&msg);
             let answer = match validate::parse(&msg) {
                 Err(p) => Err(p),
@@ -45,6 +46,7 @@ pub async fn run(mut socket: WebSocket, state: ApiState) {
         }),
     };
     let _ = socket.send(Message::Text(last.to_string().into())).await;
+    tracing::debug!("command answered");
     let close = CloseFrame {
         code: close_code::NORMAL,
         reason: "".into(),

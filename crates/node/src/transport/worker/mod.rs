@@ -23,6 +23,10 @@
 //! further, to its next write: `storage/delivered.rs`.) Ids the worker holds (in
 //! flight, queued behind their peer's delivery) are skipped if a store pass returns them.
 //!
+//! **Early sends.** A relaxed consensus step's messages are handed over before its unit
+//! commits and sent at once when their peer has nothing older in memory; their outcome is
+//! recorded once the unit settles (`early.rs`).
+//!
 //! State is in the store: a restarted worker picks up where the last one stopped. (One gap
 //! the port cannot close: the blocked set is in memory, so right after a restart a message
 //! queued to a peer whose older messages are still waiting for their retry time may be sent
@@ -43,8 +47,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::outbound::post;
-use super::{lock, ms, now_ms, Blocked, Inner, Transport};
+use super::{lock, ms, now_ms, Blocked, Handed, Inner, Transport};
 use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
+
+mod early;
 
 type Outcome = (OutboxEntry, Result<(), String>);
 
@@ -61,6 +67,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
             followers: HashMap::new(),
             tasks: HashMap::new(),
             held: HashSet::new(),
+            early: HashMap::new(),
             delivered: Vec::new(),
             next_store_pass_ms: 0,
             backlog: false,
@@ -83,6 +90,8 @@ struct Worker<O, D> {
     tasks: HashMap<tokio::task::Id, String>,
     /// Ids in flight or queued as followers (a store pass skips them).
     held: HashSet<i64>,
+    /// Early entries whose unit has not settled yet, by provisional id (`early.rs`).
+    early: HashMap<i64, early::Early>,
     /// Delivered ids not yet removed from the store.
     delivered: Vec<i64>,
     /// When the next store pass is due (Unix ms; 0 = at once).
@@ -138,15 +147,29 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
         }
     }
 
-    /// Starts the entries handed over in memory; those not due yet (their peer is blocked)
-    /// are left to a store pass at their time.
+    /// Takes what was handed over in memory, in order: stored entries are started (those
+    /// not due yet, because their peer is blocked, are left to a store pass at their time);
+    /// early entries and their units' outcomes go to `early.rs`.
     async fn start_fresh(&mut self, now: i64) {
         let fresh = std::mem::take(&mut *lock(&self.inner.fresh));
         if fresh.is_empty() {
             return;
         }
         let mut ready = Vec::with_capacity(fresh.len());
-        for e in fresh {
+        for handed in fresh {
+            let e = match handed {
+                Handed::Stored(e) => e,
+                Handed::Early(e) => {
+                    self.dispatch(std::mem::take(&mut ready), now).await;
+                    self.take_early(e, now);
+                    continue;
+                }
+                Handed::Settled { provisional, id } => {
+                    self.dispatch(std::mem::take(&mut ready), now).await;
+                    self.settle_early(provisional, id, now).await;
+                    continue;
+                }
+            };
             if self.held.contains(&e.id) {
                 continue;
             }
@@ -309,6 +332,17 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                 return;
             }
         };
+        // An early entry's outcome may have to wait for its unit (`early.rs`).
+        if let Some((entry, result)) = self.early_finished(entry, result) {
+            self.settle(entry, result).await;
+        }
+    }
+
+    /// Records the outcome of `entry`'s delivery (the peer's delivery slot is free again):
+    /// delivered → its peer's next message starts at once; failed → retried later, the
+    /// peer blocked until then. An entry with a negative id (an early one whose unit
+    /// failed) is recorded nowhere.
+    async fn settle(&mut self, entry: OutboxEntry, result: Result<(), String>) {
         self.busy.remove(&entry.recipient_did);
         self.held.remove(&entry.id);
         if std::mem::take(&mut self.backlog) {
@@ -333,7 +367,9 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                         .insert(entry.recipient_did.clone(), followers);
                     self.send(entry.recipient_did.clone(), next);
                 }
-                self.delivered.push(entry.id);
+                if entry.id >= 0 {
+                    self.delivered.push(entry.id);
+                }
                 tracing::debug!(to = %entry.recipient_did, outbox_id = entry.id, "delivered");
             }
             Err(error) => {
