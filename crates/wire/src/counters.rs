@@ -18,7 +18,8 @@ pub struct CryptoOps {
     pub unpacks: u64,
     /// Signature decorators made ([`crate::signature::sign`]).
     pub signs: u64,
-    /// Signature decorators verified ([`crate::signature::verify`]).
+    /// Ed25519 verifications of signature decorators ([`crate::signature::verify`]; one
+    /// answered from the memory of verified signatures is not counted).
     pub verifies: u64,
 }
 

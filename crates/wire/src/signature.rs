@@ -76,6 +76,12 @@ pub fn sign(keys: &KeyPair, value: &Value, ts: u64) -> Result<SignatureDecorator
     crate::counters::sign();
     let data = signed_bytes(value, ts)?;
     let signature = keys.sign(&data);
+    // A signature this process made is valid by construction (Ed25519 signing is
+    // deterministic and the key pair is ours): remember it, so that verifying it when a
+    // peer echoes it back — a participant's own pre-commit and commit signatures come back
+    // in the actor's `stage-commit` and final `stage-post-commit` — costs a digest, not a
+    // verification (see [`verify`]).
+    verified::insert(verified::digest(&keys.verkey(), &signature, &data));
     Ok(SignatureDecorator {
         type_: ED25519_SHA512_SINGLE.to_owned(),
         signer: keys.verkey().to_base58(),
@@ -138,12 +144,13 @@ fn decode_data(signer: Verkey, data: &[u8]) -> Result<Signed, SignatureError> {
 /// A signature that verified once is remembered (a digest of signer, signature and signed
 /// data in a bounded process-wide set), so reading the same stored transaction again — the
 /// REST API verifies every transaction it shows — costs a SHA-256 instead of an Ed25519
-/// verification. Failures are not remembered.
+/// verification. Failures are not remembered; signatures made by [`sign`] in this process are
+/// remembered when made.
 pub fn verify(d: &SignatureDecorator) -> Result<Signed, SignatureError> {
-    crate::counters::verify();
     let p = parts(d)?;
     let digest = verified::digest(&p.signer, &p.signature, &p.data);
     if !verified::contains(&digest) {
+        crate::counters::verify();
         if !p.signer.verify(&p.data, &p.signature) {
             return Err(SignatureError::Invalid);
         }
@@ -243,5 +250,36 @@ pub fn verify_detached(
         Ok(signer)
     } else {
         Err(SignatureError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_signature_made_here_is_remembered_and_a_changed_one_is_not() {
+        let keys = KeyPair::from_seed(&[7; 32]);
+        let value = json!({"hash": "remembered-when-made"});
+        let d = sign(&keys, &value, 1_700_000_000).unwrap();
+        let p = parts(&d).unwrap();
+        assert!(verified::contains(&verified::digest(
+            &p.signer,
+            &p.signature,
+            &p.data
+        )));
+        assert_eq!(verify(&d).unwrap().value, value);
+        // Another value under the same signature is neither remembered nor valid.
+        let mut forged = d.clone();
+        forged.sig_data = Some(b64::encode(signed_bytes(&json!({"hash": "x"}), 1).unwrap()));
+        let q = parts(&forged).unwrap();
+        assert!(!verified::contains(&verified::digest(
+            &q.signer,
+            &q.signature,
+            &q.data
+        )));
+        assert!(matches!(verify(&forged), Err(SignatureError::Invalid)));
     }
 }
