@@ -26,7 +26,7 @@ pub use error::EnvelopeError;
 pub use forward::wrap_forward;
 #[doc(hidden)]
 pub use pack::{box_cek, encrypt_payload, outer_json, pack_with, Randomness};
-pub use sealed_sender::{MAX_AGE as SEALED_SENDER_MAX_AGE, MAX_USES as SEALED_SENDER_MAX_USES};
+pub use sealed_sender::MAX_USES as SEALED_SENDER_MAX_USES;
 pub use unpack::unpack_for;
 
 /// Largest envelope accepted by [`unpack`] or produced by [`pack`]: 10 MiB.

@@ -5,9 +5,9 @@
 //! each, and a node sends to and hears from the same few peers all the time.
 //!
 //! * **Packing** ([`seal`]): the sealed sender for one (sender, recipient) pair is made once
-//!   with a fresh ephemeral key, then reused for [`MAX_USES`] envelopes or [`MAX_AGE`],
-//!   whichever comes first, and made afresh after that. What a reuse gives away: two
-//!   envelopes to the same recipient within that window can be seen to come from the same
+//!   with a fresh ephemeral key, then reused for [`MAX_USES`] envelopes and made afresh
+//!   after that (by count, not by age: this crate has no clock). What a reuse gives away:
+//!   envelopes to the same recipient that share a seal can be seen to come from the same
 //!   sender — which the connection they travel on (the peer's address) shows anyway. What it
 //!   keeps: the sender's verkey stays readable only by the recipient, and authenticity does
 //!   not rest on the seal at all but on the per-envelope `crypto_box` of the content key
@@ -23,7 +23,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
 
 use crypto_box::PublicKey;
 use rand_core::CryptoRngCore;
@@ -32,15 +31,12 @@ use super::{convert, EnvelopeError};
 use crate::keys::{KeyPair, Verkey};
 
 /// Envelopes that may share one sealed sender.
-pub const MAX_USES: u32 = 10_000;
-/// How long one sealed sender is used at most.
-pub const MAX_AGE: Duration = Duration::from_secs(600);
+pub const MAX_USES: u32 = 1_000;
 /// Most entries of each cache before it is emptied.
 const MAX_CACHED: usize = 4096;
 
 struct Made {
     sealed: Vec<u8>,
-    made_at: Instant,
     uses: u32,
 }
 
@@ -54,7 +50,8 @@ static MADE: Cache<Pair, Made> = OnceLock::new();
 static OPENED: Cache<Opened, Verkey> = OnceLock::new();
 
 /// The sealed base58 text of `sender`'s verkey for `recipient` (whose X25519 key is
-/// `recipient_x`): the pair's current seal while it is young enough, else a fresh one.
+/// `recipient_x`): the pair's current seal until it was used [`MAX_USES`] times, then a
+/// fresh one.
 pub(crate) fn seal(
     sender: &KeyPair,
     recipient: &Verkey,
@@ -63,11 +60,10 @@ pub(crate) fn seal(
 ) -> Result<Vec<u8>, EnvelopeError> {
     let pair = (*sender.verkey().as_bytes(), *recipient.as_bytes());
     let map = MADE.get_or_init(|| Mutex::new(HashMap::new()));
-    let now = Instant::now();
     {
         let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(made) = guard.get_mut(&pair) {
-            if made.uses < MAX_USES && now.duration_since(made.made_at) < MAX_AGE {
+            if made.uses < MAX_USES {
                 made.uses += 1;
                 return Ok(made.sealed.clone());
             }
@@ -82,7 +78,6 @@ pub(crate) fn seal(
         pair,
         Made {
             sealed: sealed.clone(),
-            made_at: now,
             uses: 1,
         },
     );
@@ -154,10 +149,7 @@ mod tests {
         let second = seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap();
         assert_ne!(second, first);
         assert_eq!(lock().get(&pair).unwrap().uses, 1);
-        if let Some(old) = Instant::now().checked_sub(MAX_AGE) {
-            lock().get_mut(&pair).unwrap().made_at = old;
-            assert_ne!(seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap(), second);
-        }
+        assert_eq!(seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap(), second);
         assert_eq!(open(&b, &second).unwrap(), a.verkey());
     }
 

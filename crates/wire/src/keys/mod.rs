@@ -3,10 +3,12 @@
 //! secret key (seed ‖ pk), a DID base58 of the first 16 bytes of the verkey.
 //! `KeyPair`'s `Debug` never prints secret material.
 
+mod decompressed;
+
 use std::fmt;
 use std::str::FromStr;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 use rand_core::CryptoRngCore;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -45,7 +47,7 @@ pub struct Verkey([u8; 32]);
 impl Verkey {
     /// Accepts the bytes only if they decompress to an Ed25519 point.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
-        VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::NotOnCurve)?;
+        decompressed::verifying_key(&bytes).ok_or(KeyError::NotOnCurve)?;
         Ok(Verkey(bytes))
     }
 
@@ -73,7 +75,7 @@ impl Verkey {
         let Ok(sig) = Signature::from_slice(signature) else {
             return false;
         };
-        let Ok(key) = VerifyingKey::from_bytes(&self.0) else {
+        let Some(key) = decompressed::verifying_key(&self.0) else {
             return false;
         };
         key.verify_strict(msg, &sig).is_ok()
