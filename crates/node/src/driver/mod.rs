@@ -70,6 +70,7 @@ mod coalesce;
 mod durability;
 mod gu;
 mod handle;
+mod inflight;
 mod ledger_cache;
 mod ledgers;
 mod run;

@@ -68,6 +68,8 @@ pub(super) struct Driver {
     /// The engine core as last stored (a step whose core is unchanged — most steps in the
     /// middle of a round — does not write it again); `None` after start and recovery.
     pub(super) stored_core: Option<String>,
+    /// The unit of a step being written in the background (`inflight.rs`).
+    pub(super) inflight: Option<super::inflight::InFlight>,
 }
 
 /// Starts the driver task: restores the engine from the database (or makes a new one),
@@ -117,10 +119,12 @@ pub async fn spawn(
         locked,
         needs_recovery: false,
         stored_core: None,
+        inflight: None,
     };
     // Rounds in flight at the last stop: uncommitted data is gone, so they re-stage and
     // resume, or roll back with a problem report. The result is stored before serving.
     driver.step(Event::Restarted).await?;
+    driver.settle_inflight().await?;
     let task = tokio::spawn(driver.run(requests_rx, inbound, cancel));
     Ok((handle, task))
 }
@@ -197,9 +201,18 @@ impl Driver {
             if batch.is_empty() {
                 let timer = self.timer_at.map(at_instant);
                 let parked = self.parking.next_deadline().map(at_instant);
+                // The unit in flight is waited on with the events (`inflight.rs`).
+                let mut behind = self.inflight.as_mut().and_then(|f| f.pending.take());
+                let mut written = None;
                 tokio::select! {
                     biased;
                     () = cancel.cancelled() => break,
+                    outcome = async {
+                        match behind.as_mut() {
+                            Some(pending) => pending.await,
+                            None => std::future::pending().await,
+                        }
+                    }, if behind.is_some() => written = Some(outcome),
                     Some(request) = requests.recv() => self.admit(request, &locked, &mut batch),
                     Some(message) = inbound.recv() => {
                         if let Some(event) = self.inbound_event(message) {
@@ -209,6 +222,17 @@ impl Driver {
                     () = sleep_until(timer), if timer.is_some() => batch.push_event(Event::Timer),
                     // A parked request's time to live ended (failed at the top of the loop).
                     () = sleep_until(parked), if parked.is_some() => {}
+                }
+                match (written, self.inflight.take()) {
+                    (Some(outcome), Some(inflight)) => {
+                        // A failure marks the driver for recovery (top of the loop).
+                        let _ = self.finish_inflight(inflight, outcome);
+                    }
+                    (None, Some(mut inflight)) => {
+                        inflight.pending = behind;
+                        self.inflight = Some(inflight);
+                    }
+                    (_, None) => {}
                 }
                 if batch.is_empty() {
                     continue;
@@ -252,6 +276,10 @@ impl Driver {
                 }
             }
         }
+        // A unit in flight ends (and publishes) before the driver stops.
+        if let Err(e) = self.settle_inflight().await {
+            tracing::warn!(error = %e, "the last consensus step was not stored");
+        }
         // Dropping the senders ends every watch with "the node stopped".
         self.parking.clear();
         self.watchers.clear();
@@ -260,6 +288,8 @@ impl Driver {
 
     /// Reloads the engine checkpoint, drops every open ledger and replays the restart.
     async fn recover(&mut self) -> Result<(), DriverError> {
+        // Whatever was in flight has ended before the state is read back.
+        let _ = self.settle_inflight().await;
         self.engine = restore(&self.db, &self.keys, &self.network, &self.config).await?;
         self.open.clear();
         self.needs_recovery = false;

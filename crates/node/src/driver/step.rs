@@ -31,6 +31,18 @@ fn ledgers_of(event: &Event) -> Vec<String> {
     }
 }
 
+/// How a step's unit was written.
+enum Persisted {
+    /// Written: the outbox ids with their rows, for the worker (empty when there were none
+    /// or they were handed over early).
+    Now {
+        ids: Vec<i64>,
+        outgoing: Vec<NewOutgoing>,
+    },
+    /// Being written in the background; published when it ends (`inflight.rs`).
+    Behind,
+}
+
 /// Who leads a round and who takes part: the API metadata of a ledger it creates.
 struct RoundInfo {
     actor: Did,
@@ -55,6 +67,7 @@ impl Driver {
     pub(super) async fn step_batch(&mut self, events: Vec<Event>) -> Result<(), DriverError> {
         let began = std::time::Instant::now();
         let batch = events.len();
+        let starts_round = events.iter().any(|e| matches!(e, Event::Start(_)));
         let now = now_ms();
         let mut names: Vec<String> = events.iter().flat_map(ledgers_of).collect();
         names.extend(self.engine.locked_ledgers());
@@ -86,8 +99,20 @@ impl Driver {
         }
         let effects = ledgers.effects;
         let handled = began.elapsed();
-        let (outbox_ids, outgoing) = match self.persist(&effects, &commands, &created, now).await {
-            Ok(stored) => stored,
+        let persisted = self
+            .persist(&effects, &commands, &created, starts_round, now)
+            .await;
+        let (outbox_ids, outgoing) = match persisted {
+            Ok(Persisted::Now { ids, outgoing }) => (ids, outgoing),
+            Ok(Persisted::Behind) => {
+                // Published when its unit has ended (`inflight.rs`).
+                tracing::debug!(
+                    events = batch,
+                    handled_us = handled.as_micros(),
+                    "step handed to the writer"
+                );
+                return Ok(());
+            }
             Err(e) => {
                 // The engine and the open ledgers went ahead of the database: both are rebuilt
                 // from it (`recover` in `run.rs`) before anything else is handled.
@@ -148,6 +173,8 @@ impl Driver {
             if self.open.contains_key(name) {
                 continue;
             }
+            // What is read must include the unit in flight (`inflight.rs`).
+            self.settle_inflight().await?;
             let Some(loaded) = self.db.load_ledger_head(name).await? else {
                 continue;
             };
@@ -164,19 +191,37 @@ impl Driver {
     /// checkpoint (its core, and the finished-round and thread-id rows that changed) and the
     /// outbox rows in one transaction. Returns the outbox ids with their rows, for the
     /// outbox worker once the transaction committed (none when the rows were handed over
-    /// early: a relaxed step's).
+    /// early: a relaxed step's), or [`Persisted::Behind`] when the unit is being written in
+    /// the background (`inflight.rs`).
     async fn persist(
         &mut self,
         effects: &[Effect],
         commands: &[Command],
         created: &[(String, Value)],
+        starts_round: bool,
         now: u64,
-    ) -> Result<(Vec<i64>, Vec<NewOutgoing>), DriverError> {
+    ) -> Result<Persisted, DriverError> {
         if super::durability::may_wait(effects, commands) && created.is_empty() {
-            // Nothing sent, promised or finished: the changes ride the next step's unit.
-            return Ok((Vec::new(), Vec::new()));
+            // Nothing sent, promised or finished: the changes ride the next step's unit. What
+            // it publishes comes after what the unit in flight publishes.
+            self.settle_inflight().await?;
+            return Ok(Persisted::Now {
+                ids: Vec::new(),
+                outgoing: Vec::new(),
+            });
         }
         let outgoing = self.pack(commands);
+        let sync = super::durability::must_sync(effects, commands);
+        // A relaxed step's messages travel while its unit is written: their loss is allowed
+        // for (`durability.rs`), and the worker keeps each peer's order (`transport/worker/early.rs`).
+        let early = (!sync && !outgoing.is_empty()).then(|| self.transport.send_early(&outgoing));
+        // The unit before this one ends first; if it failed, this one is not written.
+        if let Err(e) = self.settle_inflight().await {
+            if let Some(tickets) = early {
+                self.transport.settle_early(tickets, None);
+            }
+            return Err(e);
+        }
         let corrupt = |e: serde_json::Error| DriverError::CorruptState(e.to_string());
         let state = self.engine.core_json().map_err(corrupt)?;
         let rows = self.engine.take_changes().map_err(corrupt)?;
@@ -186,15 +231,29 @@ impl Driver {
         let seen = self.db.take_pending_seen();
         // Delivered outbox entries leave with this step too (`storage/delivered.rs`).
         let delivered = self.db.take_delivered();
-        let sync = super::durability::must_sync(effects, commands);
-        // A relaxed step's messages travel while its unit is written: their loss is allowed
-        // for (`durability.rs`), and the worker keeps each peer's order (`transport/worker/early.rs`).
-        let early = (!sync && !outgoing.is_empty()).then(|| self.transport.send_early(&outgoing));
-        let stored = self
-            .write_step(
-                sync, effects, created, &state, rows, &outgoing, &seen, &delivered, now_i,
-            )
-            .await;
+        let stored = match self.plan_step(
+            effects, created, &state, rows, &outgoing, &seen, &delivered, now_i,
+        ) {
+            Ok(plan) if super::inflight::may_write_behind(starts_round, outgoing.len()) => {
+                let pending = self.db.submit(plan, sync).await;
+                self.stored_core = Some(state);
+                self.inflight = Some(super::inflight::InFlight::new(
+                    pending,
+                    seen,
+                    delivered,
+                    commands.to_vec(),
+                ));
+                return Ok(Persisted::Behind);
+            }
+            // Steps that cannot lose a commit skip their own fsync (`durability.rs`).
+            Ok(plan) => self
+                .db
+                .write(plan, sync)
+                .await
+                .map(|out| out.ids)
+                .map_err(Into::into),
+            Err(e) => Err(e),
+        };
         match stored {
             Ok(ids) => {
                 self.db.end_delivered(delivered, true);
@@ -202,9 +261,12 @@ impl Driver {
                 match early {
                     Some(tickets) => {
                         self.transport.settle_early(tickets, Some(&ids));
-                        Ok((Vec::new(), Vec::new()))
+                        Ok(Persisted::Now {
+                            ids: Vec::new(),
+                            outgoing: Vec::new(),
+                        })
                     }
-                    None => Ok((ids, outgoing)),
+                    None => Ok(Persisted::Now { ids, outgoing }),
                 }
             }
             Err(e) => {
@@ -218,11 +280,10 @@ impl Driver {
         }
     }
 
-    /// The one transaction of [`Self::persist`].
+    /// The one transaction of [`Self::persist`], as a plan.
     #[allow(clippy::too_many_arguments)]
-    async fn write_step(
+    fn plan_step(
         &self,
-        sync: bool,
         effects: &[Effect],
         created: &[(String, Value)],
         state: &str,
@@ -231,7 +292,7 @@ impl Driver {
         seen: &[crate::storage::SeenRecord],
         delivered: &[i64],
         now_i: i64,
-    ) -> Result<Vec<i64>, DriverError> {
+    ) -> Result<WritePlan, DriverError> {
         // The whole step is one plan: on an SQLite file it runs on the writer thread in one
         // hand-off (`storage/sqlite_writer.rs`).
         let mut plan = WritePlan::new();
@@ -263,8 +324,7 @@ impl Driver {
             live_removed: &rows.live_removed,
         })?;
         plan.outbox(outgoing)?;
-        // Steps that cannot lose a commit skip their own fsync (`durability.rs`).
-        Ok(self.db.write(plan, sync).await?.ids)
+        Ok(plan)
     }
 
     fn metadata(&self, info: &RoundInfo, now: u64) -> Value {
@@ -328,7 +388,7 @@ impl Driver {
     }
 
     /// After the commit: timers, locks (logged), progress and results to the requesters.
-    fn publish(&mut self, commands: Vec<Command>) {
+    pub(super) fn publish(&mut self, commands: Vec<Command>) {
         self.timer_at = None;
         for command in commands {
             match command {

@@ -22,6 +22,7 @@ use std::time::Duration;
 use rusqlite::ffi::ErrorCode;
 use tokio::sync::{oneshot, OwnedMutexGuard};
 
+use super::pending::PendingWrite;
 use super::plan::{changed_rows, resolve, set_slot, Outcome, PlanOutput, Resolved, WritePlan};
 use super::StorageError;
 
@@ -82,14 +83,27 @@ impl SqliteWriter {
         sync: bool,
         turn: Option<OwnedMutexGuard<()>>,
     ) -> Result<PlanOutput, StorageError> {
+        self.submit(plan, sync, turn).await
+    }
+
+    /// Hands `plan` over and returns its pending outcome without waiting for it (the turn
+    /// is released when the plan has ended).
+    pub(crate) fn submit(
+        &self,
+        plan: WritePlan,
+        sync: bool,
+        turn: Option<OwnedMutexGuard<()>>,
+    ) -> PendingWrite {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Write {
+        match self.send(Job::Write {
             plan,
             sync,
             turn,
             reply,
-        })?;
-        answer.await.map_err(|_| stopped())?
+        }) {
+            Ok(()) => PendingWrite::waiting(answer),
+            Err(e) => PendingWrite::ready(Err(e)),
+        }
     }
 
     /// Closes the connection and waits until it is closed (later writes fail).
