@@ -4,9 +4,9 @@
 //! its next events while the unit is written, instead of waiting for it.
 //!
 //! What the step owes anybody waits for its unit: its progress, results and lock changes are
-//! published when the unit has ended, exactly as after a write the driver waited for; open
-//! ledgers are trimmed then too, and a step that must read a ledger from the database waits
-//! for the unit first, so that it reads what the unit wrote. At
+//! published when the unit has ended, exactly as after a write the driver waited for, and a
+//! step that must read a ledger from the database waits for the unit first, so that it reads
+//! what the unit wrote. At
 //! most one such unit is in flight: the next step that writes anything waits for it first
 //! (units are written in order either way, `storage/pending.rs`), and so does a step that
 //! writes nothing but publishes (so that publications keep their order). A relaxed step's
@@ -76,9 +76,10 @@ impl Driver {
             Ok(_) => {
                 self.db.end_delivered(inflight.delivered, true);
                 self.publish(inflight.commands);
-                let locked = self.engine.locked_ledgers();
-                super::ledger_cache::trim(&mut self.open, &locked);
-                self.locked.send_replace(locked);
+                // Open ledgers are not trimmed here: this may run between a step's loading
+                // of its ledgers and its handling (`load`), which must find them open. The
+                // driver's loop and the end of the next step trim.
+                self.locked.send_replace(self.engine.locked_ledgers());
                 Ok(())
             }
             Err(e) => {

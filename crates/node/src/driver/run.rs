@@ -226,7 +226,10 @@ impl Driver {
                 match (written, self.inflight.take()) {
                     (Some(outcome), Some(inflight)) => {
                         // A failure marks the driver for recovery (top of the loop).
-                        let _ = self.finish_inflight(inflight, outcome);
+                        if self.finish_inflight(inflight, outcome).is_ok() {
+                            let locked = self.engine.locked_ledgers();
+                            super::ledger_cache::trim(&mut self.open, &locked);
+                        }
                     }
                     (None, Some(mut inflight)) => {
                         inflight.pending = behind;
