@@ -15,17 +15,6 @@ use transport_common::*;
 const LONG: Duration = Duration::from_secs(10);
 const TTL: Duration = Duration::from_secs(60);
 
-/// A (worker running, not serving) and B (not started) knowing each other.
-async fn a_and_b() -> (Node, Node) {
-    let (ka, kb) = (keys('E'), keys('F'));
-    let (pa, pb) = (free_port().await, free_port().await);
-    let peers = [peer_for(&ka, pa), peer_for(&kb, pb)];
-    let mut a = Node::new(ka, pa, &peers, fast_config());
-    a.start_worker();
-    let b = Node::new(kb, pb, &peers, fast_config());
-    (a, b)
-}
-
 /// Hands `msg` for `b` to A's worker early; returns the tickets and the row to store.
 fn early(a: &Node, b: &Node, msg: &Message) -> (EarlyTickets, tmtm_node::ports::NewOutgoing) {
     let row = a.transport.pack_for(&b.peer, msg, TTL).unwrap();
@@ -52,7 +41,7 @@ async fn outbox_empties(outbox: &MemoryOutbox) {
 
 #[tokio::test]
 async fn an_early_message_arrives_before_its_unit_commits_and_its_row_goes_once_delivered() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('E', 'F').await;
     b.serve().await;
     let m = basic("early");
     let (tickets, row) = early(&a, &b, &m);
@@ -73,7 +62,7 @@ async fn an_early_message_arrives_before_its_unit_commits_and_its_row_goes_once_
 
 #[tokio::test]
 async fn an_early_message_that_failed_is_retried_under_its_row_once_its_unit_commits() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('E', 'F').await;
     let m = basic("retried");
     let (tickets, row) = early(&a, &b, &m);
     // B is down: the attempt fails (most likely before the unit commits; the outcome is
@@ -100,7 +89,7 @@ async fn an_early_message_that_failed_is_retried_under_its_row_once_its_unit_com
 
 #[tokio::test]
 async fn an_early_message_waits_behind_an_older_one_to_its_peer() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('E', 'F').await;
     // The older message is stored and failing: its peer is blocked.
     let older = basic("older");
     a.transport.send(&b.peer, &older).await.unwrap();
@@ -124,7 +113,7 @@ async fn an_early_message_waits_behind_an_older_one_to_its_peer() {
 
 #[tokio::test]
 async fn many_early_messages_in_a_row_arrive_in_order_and_leave_no_rows() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('E', 'F').await;
     b.serve().await;
     let msgs: Vec<_> = (0..30).map(|i| basic(&format!("m{i}"))).collect();
     for m in &msgs {
@@ -145,7 +134,7 @@ async fn many_early_messages_in_a_row_arrive_in_order_and_leave_no_rows() {
 
 #[tokio::test]
 async fn a_failed_units_early_message_leaves_nothing_and_the_peer_goes_on() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('E', 'F').await;
     // While B is down: the unit fails, so the message is never stored nor retried.
     let lost = basic("lost");
     let (tickets, _row) = early(&a, &b, &lost);

@@ -10,20 +10,9 @@ use transport_common::*;
 
 const LONG: Duration = Duration::from_secs(10);
 
-/// A (worker running, not serving) and B (not started) knowing each other.
-async fn a_and_b() -> (Node, Node) {
-    let (ka, kb) = (keys('A'), keys('B'));
-    let (pa, pb) = (free_port().await, free_port().await);
-    let peers = [peer_for(&ka, pa), peer_for(&kb, pb)];
-    let mut a = Node::new(ka, pa, &peers, fast_config());
-    a.start_worker();
-    let b = Node::new(kb, pb, &peers, fast_config());
-    (a, b)
-}
-
 #[tokio::test]
 async fn down_peer_gets_its_messages_in_order_once_it_is_up() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('A', 'B').await;
     let msgs: Vec<_> = (0..4).map(|i| basic(&format!("m{i}"))).collect();
     for m in &msgs {
         a.transport.send(&b.peer, m).await.unwrap();
@@ -96,7 +85,7 @@ async fn a_dead_peer_does_not_hold_up_a_live_one() {
 
 #[tokio::test]
 async fn undelivered_messages_expire() {
-    let (mut a, b) = a_and_b().await;
+    let (mut a, b) = sender_and_receiver('A', 'B').await;
     a.transport
         .send_with_ttl(&b.peer, &basic("short-lived"), Duration::from_millis(300))
         .await
@@ -117,7 +106,7 @@ async fn undelivered_messages_expire() {
 
 #[tokio::test]
 async fn outbox_survives_a_restart() {
-    let (mut a, mut b) = a_and_b().await;
+    let (mut a, mut b) = sender_and_receiver('A', 'B').await;
     let msg = basic("across restarts");
     a.transport.send(&b.peer, &msg).await.unwrap();
     let outbox: MemoryOutbox = a.outbox.clone();
@@ -146,7 +135,7 @@ async fn outbox_survives_a_restart() {
 
 #[tokio::test]
 async fn worker_shuts_down_promptly_with_work_pending() {
-    let (mut a, b) = a_and_b().await;
+    let (mut a, b) = sender_and_receiver('A', 'B').await;
     for i in 0..3 {
         a.transport
             .send(&b.peer, &basic(&format!("pending {i}")))

@@ -146,6 +146,18 @@ impl Node {
     }
 }
 
+/// A sender (worker running, not serving) and a receiver (not started) knowing each other,
+/// with the keys of the two names.
+pub async fn sender_and_receiver(a: char, b: char) -> (Node, Node) {
+    let (ka, kb) = (keys(a), keys(b));
+    let (pa, pb) = (free_port().await, free_port().await);
+    let peers = [peer_for(&ka, pa), peer_for(&kb, pb)];
+    let mut sender = Node::new(ka, pa, &peers, fast_config());
+    sender.start_worker();
+    let receiver = Node::new(kb, pb, &peers, fast_config());
+    (sender, receiver)
+}
+
 /// Polls `cond` every 10 ms until it holds; panics with `what` after 10 s.
 pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
 where

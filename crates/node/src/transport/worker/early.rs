@@ -71,6 +71,12 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
                     // A store pass found the row first.
                     return;
                 }
+                if let Some(retry_ms) = self.blocked_until(&entry.recipient_did) {
+                    // An older entry waits in the store for its retry: a store pass takes
+                    // both, oldest first.
+                    self.next_store_pass_ms = self.next_store_pass_ms.min(retry_ms);
+                    return;
+                }
                 entry.id = id;
                 self.dispatch(vec![entry], now).await;
             }

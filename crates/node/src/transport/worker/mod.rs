@@ -16,7 +16,9 @@
 //! stored are handed over in memory ([`Transport::hand_over`], after their unit committed)
 //! and started at once; the store is read only on a *store pass*: at start, every
 //! `poll_interval`, when a blocked peer's retry time comes, and after [`Transport::wake`]
-//! (rows enqueued without a hand-over). Delivered entries are removed in batches
+//! (rows enqueued without a hand-over). A row handed over for a peer that is blocked waits
+//! for the store pass at the peer's retry time, which takes it with the older entries,
+//! oldest first. Delivered entries are removed in batches
 //! (`delivered_many`): when the worker has nothing in flight, when 128 are waiting, before
 //! every store pass (so a pass never sees them) and at shutdown; a removal lost in a crash
 //! only re-sends an envelope the peer drops as a duplicate. (The database store defers them
@@ -173,13 +175,22 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             if self.held.contains(&e.id) {
                 continue;
             }
-            if e.next_attempt_at_ms > now {
+            if let Some(retry_ms) = self.blocked_until(&e.recipient_did) {
+                // An older entry of this peer waits in the store for its retry: a store pass
+                // then takes both, oldest first.
+                self.next_store_pass_ms = self.next_store_pass_ms.min(retry_ms);
+            } else if e.next_attempt_at_ms > now {
                 self.next_store_pass_ms = self.next_store_pass_ms.min(e.next_attempt_at_ms);
             } else {
                 ready.push(e);
             }
         }
         self.dispatch(ready, now).await;
+    }
+
+    /// When a blocked peer's oldest entry is retried (`None`: the peer is not blocked).
+    fn blocked_until(&self, recipient: &str) -> Option<i64> {
+        lock(&self.inner.blocked).get(recipient).map(|b| b.next_ms)
     }
 
     /// Whether a blocked peer's retry time has come.
