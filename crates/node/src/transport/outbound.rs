@@ -93,7 +93,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
 
     /// Hands rows just stored (with the ids the store gave them, in the same order) to the
     /// worker in memory, so it sends them without reading them back (the fast path of
-    /// `worker.rs`), and wakes it. Call only after the unit that stored them committed.
+    /// `worker/`), and wakes it. Call only after the unit that stored them committed.
     pub fn hand_over(&self, ids: &[i64], rows: Vec<NewOutgoing>) {
         if rows.is_empty() {
             return;
