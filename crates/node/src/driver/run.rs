@@ -204,9 +204,10 @@ impl Driver {
                 // The unit in flight is waited on with the events (`inflight.rs`).
                 let mut behind = self.inflight.as_mut().and_then(|f| f.pending.take());
                 let mut written = None;
+                let mut stopping = false;
                 tokio::select! {
                     biased;
-                    () = cancel.cancelled() => break,
+                    () = cancel.cancelled() => stopping = true,
                     outcome = async {
                         match behind.as_mut() {
                             Some(pending) => pending.await,
@@ -236,6 +237,9 @@ impl Driver {
                         self.inflight = Some(inflight);
                     }
                     (_, None) => {}
+                }
+                if stopping {
+                    break;
                 }
                 if batch.is_empty() {
                     continue;
