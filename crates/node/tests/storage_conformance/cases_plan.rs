@@ -1,7 +1,7 @@
-//! Cases about [`WritePlan`]s run by [`Database::write`]: on an SQLite file they run on the
-//! writer thread (one connection of its own), on PostgreSQL statement by statement. Both must
-//! commit all of a plan or nothing of it, report the same errors, and be seen by every other
-//! connection.
+//! Cases about [`WritePlan`]s run by [`Database::write`] and [`Database::submit`]: on an
+//! SQLite file they run on the writer thread (one connection of its own), on PostgreSQL
+//! statement by statement. Both must commit all of a plan or nothing of it, report the same
+//! errors, and be seen by every other connection.
 
 use serde_json::json;
 use tmtm_microledger::Microledger;
@@ -165,4 +165,40 @@ pub async fn writes_after_close_fail_cleanly(t: Target) {
     let mut plan = WritePlan::new();
     plan.engine_core("{}", 1).unwrap();
     t.db.write(plan, true).await.unwrap();
+}
+
+/// [`Database::submit`] (the driver's background writes): plans submitted one after another
+/// without waiting run in that order — the second needs the ledger the first creates — a
+/// failing one reports its error through its outcome and leaves nothing, and a closed
+/// database answers with an error, not a hang.
+pub async fn submitted_plans_run_in_order_and_report_their_outcome(t: Target) {
+    let db = &t.db;
+    let (ledger, _) = Microledger::create("s1", txns("g", 1), LoadedLedger::default()).unwrap();
+    let create = ledger.store().take_applied().remove(0);
+    let mut first = WritePlan::new();
+    first.ledger_batch(&create, 5).unwrap();
+    let mut second = WritePlan::new();
+    second
+        .ledger_metadata("s1", &json!({"actor": "a"}))
+        .unwrap();
+    second.outbox(&[outgoing("after")]).unwrap();
+    let first = db.submit(first, true).await;
+    let second = db.submit(second, false).await;
+    assert_eq!(second.await.unwrap().ids.len(), 1);
+    first.await.unwrap();
+    let stored = db.ledger_by_name("s1").await.unwrap().unwrap();
+    assert_eq!(stored.metadata, Some(json!({"actor": "a"})));
+
+    let mut failing = WritePlan::new();
+    failing.seen(&[seen("submitted")]).unwrap();
+    failing.ledger_metadata("missing", &json!({})).unwrap();
+    let outcome = db.submit(failing, true).await.await;
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert!(!db.stored_seen("vk", "submitted").await.unwrap());
+
+    let other = t.reconnect().await;
+    other.close().await;
+    let mut plan = WritePlan::new();
+    plan.engine_core("{}", 1).unwrap();
+    assert!(other.submit(plan, true).await.await.is_err());
 }

@@ -40,6 +40,7 @@ conformance!(
     cases_engine::engine_rows_upsert_delete_and_roll_back,
     cases_plan::plans_commit_whole_or_not_at_all,
     cases_plan::writes_after_close_fail_cleanly,
+    cases_plan::submitted_plans_run_in_order_and_report_their_outcome,
 );
 
 #[test]
