@@ -12,5 +12,6 @@ pub mod counters;
 pub mod envelope;
 pub mod json;
 pub mod keys;
+mod memo;
 pub mod message;
 pub mod signature;

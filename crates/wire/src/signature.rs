@@ -173,21 +173,15 @@ pub fn verify_uncached(d: &SignatureDecorator) -> Result<Signed, SignatureError>
 
 /// The set of signatures that verified (see [`verify`]).
 mod verified {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-
     use sha2::{Digest, Sha256};
 
     use crate::keys::Verkey;
+    use crate::memo::Memo;
 
     /// Most remembered signatures before the set is emptied.
     const MAX: usize = 16_384;
 
-    static SET: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
-
-    fn set() -> &'static Mutex<HashSet<[u8; 32]>> {
-        SET.get_or_init(|| Mutex::new(HashSet::new()))
-    }
+    static SET: Memo<[u8; 32], ()> = Memo::new(MAX);
 
     /// SHA-256 over the three parts, each prefixed by its length (unambiguous).
     pub(super) fn digest(signer: &Verkey, signature: &[u8], data: &[u8]) -> [u8; 32] {
@@ -200,18 +194,11 @@ mod verified {
     }
 
     pub(super) fn contains(digest: &[u8; 32]) -> bool {
-        set()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(digest)
+        SET.with(|set| set.contains_key(digest))
     }
 
     pub(super) fn insert(digest: [u8; 32]) {
-        let mut s = set().lock().unwrap_or_else(PoisonError::into_inner);
-        if s.len() >= MAX {
-            s.clear();
-        }
-        s.insert(digest);
+        SET.insert(digest, ());
     }
 }
 

@@ -10,52 +10,32 @@
 //! [`MAX_CACHED`] entries. The cached boxes hold shared keys; they live in the same process
 //! memory as the key pairs they come from and are zeroized when dropped.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use crypto_box::{PublicKey, SalsaBox, SecretKey};
 use curve25519_dalek::edwards::CompressedEdwardsY;
 
 use super::EnvelopeError;
 use crate::keys::{KeyError, KeyPair, Verkey};
+use crate::memo::Memo;
 
 /// Most entries of each cache before it is emptied.
 const MAX_CACHED: usize = 4096;
 
-type Cache<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
-
-static PUBLIC_KEYS: Cache<[u8; 32], PublicKey> = OnceLock::new();
-static BOXES: Cache<([u8; 32], [u8; 32]), Arc<SalsaBox>> = OnceLock::new();
-
-fn cached<K: std::hash::Hash + Eq, V: Clone>(
-    cache: &'static Cache<K, V>,
-    key: K,
-    make: impl FnOnce() -> Result<V, EnvelopeError>,
-) -> Result<V, EnvelopeError> {
-    let map = cache.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(v) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(v.clone());
-    }
-    let value = make()?;
-    let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if guard.len() >= MAX_CACHED {
-        guard.clear();
-    }
-    guard.insert(key, value.clone());
-    Ok(value)
-}
+static PUBLIC_KEYS: Memo<[u8; 32], PublicKey> = Memo::new(MAX_CACHED);
+static BOXES: Memo<([u8; 32], [u8; 32]), Arc<SalsaBox>> = Memo::new(MAX_CACHED);
 
 /// Birational map `u = (1 + y) / (1 - y)`; rejects, like libsodium, points of small order and
 /// points outside the prime-order subgroup. Cached per verkey (only accepted keys).
 pub(crate) fn public_key(verkey: &Verkey) -> Result<PublicKey, EnvelopeError> {
-    cached(&PUBLIC_KEYS, *verkey.as_bytes(), || convert_public(verkey))
+    PUBLIC_KEYS.get_or_try(*verkey.as_bytes(), || convert_public(verkey))
 }
 
 /// The `crypto_box` between our `me` and `their` key (the X25519 agreement done once per
 /// pair; see the module docs).
 pub(crate) fn salsa_box(their: &Verkey, me: &KeyPair) -> Result<Arc<SalsaBox>, EnvelopeError> {
     let key = (*me.verkey().as_bytes(), *their.as_bytes());
-    cached(&BOXES, key, || {
+    BOXES.get_or_try(key, || {
         Ok(Arc::new(SalsaBox::new(
             &public_key(their)?,
             &secret_key(me),

@@ -21,14 +21,12 @@
 //! Both caches are emptied when they reach [`MAX_CACHED`] entries. Neither holds a secret:
 //! the ephemeral secret key is dropped right after sealing.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
-
 use crypto_box::PublicKey;
 use rand_core::CryptoRngCore;
 
 use super::{convert, EnvelopeError};
 use crate::keys::{KeyPair, Verkey};
+use crate::memo::Memo;
 
 /// Envelopes that may share one sealed sender.
 pub const MAX_USES: u32 = 1_000;
@@ -40,14 +38,10 @@ struct Made {
     uses: u32,
 }
 
-/// (sender verkey, recipient verkey).
-type Pair = ([u8; 32], [u8; 32]);
-/// (our verkey, the sealed bytes).
-type Opened = ([u8; 32], Vec<u8>);
-type Cache<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
-
-static MADE: Cache<Pair, Made> = OnceLock::new();
-static OPENED: Cache<Opened, Verkey> = OnceLock::new();
+/// (sender verkey, recipient verkey) → the pair's current seal.
+static MADE: Memo<([u8; 32], [u8; 32]), Made> = Memo::new(MAX_CACHED);
+/// (our verkey, the sealed bytes) → the verkey they opened to.
+static OPENED: Memo<([u8; 32], Vec<u8>), Verkey> = Memo::new(MAX_CACHED);
 
 /// The sealed base58 text of `sender`'s verkey for `recipient` (whose X25519 key is
 /// `recipient_x`): the pair's current seal until it was used [`MAX_USES`] times, then a
@@ -59,22 +53,18 @@ pub(crate) fn seal(
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let pair = (*sender.verkey().as_bytes(), *recipient.as_bytes());
-    let map = MADE.get_or_init(|| Mutex::new(HashMap::new()));
-    {
-        let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(made) = guard.get_mut(&pair) {
-            if made.uses < MAX_USES {
-                made.uses += 1;
-                return Ok(made.sealed.clone());
-            }
+    let reused = MADE.with(|made| match made.get_mut(&pair) {
+        Some(m) if m.uses < MAX_USES => {
+            m.uses += 1;
+            Some(m.sealed.clone())
         }
+        _ => None,
+    });
+    if let Some(sealed) = reused {
+        return Ok(sealed);
     }
     let sealed = seal_fresh(sender, recipient_x, rng)?;
-    let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if guard.len() >= MAX_CACHED {
-        guard.clear();
-    }
-    guard.insert(
+    MADE.insert(
         pair,
         Made {
             sealed: sealed.clone(),
@@ -97,23 +87,14 @@ pub(crate) fn seal_fresh(
 
 /// Opens a sealed sender addressed to `me`: the verkey whose base58 text it holds.
 pub(crate) fn open(me: &KeyPair, sealed: &[u8]) -> Result<Verkey, EnvelopeError> {
-    let key = (*me.verkey().as_bytes(), sealed.to_vec());
-    let map = OPENED.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(verkey) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(*verkey);
-    }
-    let text = convert::secret_key(me)
-        .unseal(sealed)
-        .map_err(|_| EnvelopeError::DecryptionFailed("sender"))?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|_| EnvelopeError::BadSender(crate::keys::KeyError::Base58))?;
-    let verkey = Verkey::from_base58(text).map_err(EnvelopeError::BadSender)?;
-    let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if guard.len() >= MAX_CACHED {
-        guard.clear();
-    }
-    guard.insert(key, verkey);
-    Ok(verkey)
+    OPENED.get_or_try((*me.verkey().as_bytes(), sealed.to_vec()), || {
+        let text = convert::secret_key(me)
+            .unseal(sealed)
+            .map_err(|_| EnvelopeError::DecryptionFailed("sender"))?;
+        let text = std::str::from_utf8(&text)
+            .map_err(|_| EnvelopeError::BadSender(crate::keys::KeyError::Base58))?;
+        Verkey::from_base58(text).map_err(EnvelopeError::BadSender)
+    })
 }
 
 #[cfg(test)]
@@ -144,11 +125,10 @@ mod tests {
         let bx = convert::public_key(&b.verkey()).unwrap();
         let first = seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap();
         let pair = (*a.verkey().as_bytes(), *b.verkey().as_bytes());
-        let lock = || MADE.get().unwrap().lock().unwrap();
-        lock().get_mut(&pair).unwrap().uses = MAX_USES;
+        MADE.with(|m| m.get_mut(&pair).unwrap().uses = MAX_USES);
         let second = seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap();
         assert_ne!(second, first);
-        assert_eq!(lock().get(&pair).unwrap().uses, 1);
+        assert_eq!(MADE.with(|m| m.get(&pair).unwrap().uses), 1);
         assert_eq!(seal(&a, &b.verkey(), &bx, &mut OsRng).unwrap(), second);
         assert_eq!(open(&b, &second).unwrap(), a.verkey());
     }

@@ -7,33 +7,20 @@
 //! emptied when it reaches [`MAX_CACHED`] entries. A remembered point is the value
 //! decompression would give again, so nothing accepted or refused changes.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
-
 use ed25519_dalek::VerifyingKey;
+
+use crate::memo::Memo;
 
 /// Most remembered keys before the map is emptied.
 const MAX_CACHED: usize = 4096;
 
-static POINTS: OnceLock<Mutex<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
+static POINTS: Memo<[u8; 32], VerifyingKey> = Memo::new(MAX_CACHED);
 
 /// The decompressed key of `bytes`, or `None` if they are not a point.
 pub(super) fn verifying_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
-    let map = POINTS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(key) = map
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(bytes)
-    {
-        return Some(*key);
-    }
-    let key = VerifyingKey::from_bytes(bytes).ok()?;
-    let mut guard = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if guard.len() >= MAX_CACHED {
-        guard.clear();
-    }
-    guard.insert(*bytes, key);
-    Some(key)
+    POINTS
+        .get_or_try(*bytes, || VerifyingKey::from_bytes(bytes))
+        .ok()
 }
 
 #[cfg(test)]
