@@ -23,8 +23,7 @@ use crate::storage::{PendingWrite, PlanOutput, SeenRecord, StorageError};
 
 /// The unit of a step being written in the background, and what waits for it.
 pub(super) struct InFlight {
-    /// Taken out while the driver's loop waits on it.
-    pub(super) pending: Option<PendingWrite>,
+    pub(super) pending: PendingWrite,
     seen: Vec<SeenRecord>,
     delivered: Vec<i64>,
     commands: Vec<Command>,
@@ -38,7 +37,7 @@ impl InFlight {
         commands: Vec<Command>,
     ) -> Self {
         InFlight {
-            pending: Some(pending),
+            pending,
             seen,
             delivered,
             commands,
@@ -53,15 +52,27 @@ pub(super) fn may_write_behind(starts_round: bool, messages: usize) -> bool {
 }
 
 impl Driver {
+    /// Puts back what a unit that was not stored took along: its de-dup records (so the
+    /// messages count as unseen) and its delivered outbox ids (deleted with a later unit).
+    pub(super) fn give_back(&mut self, seen: Vec<SeenRecord>, delivered: Vec<i64>) {
+        self.db.restore_pending_seen(seen);
+        self.db.end_delivered(delivered, false);
+    }
+
+    /// After a unit was not stored: the engine and the open ledgers went ahead of the
+    /// database, so both are rebuilt from it (`recover` in `run.rs`) before anything else.
+    pub(super) fn recover_later(&mut self, e: &DriverError) {
+        tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
+        self.open.clear();
+        self.needs_recovery = true;
+    }
+
     /// Waits for the unit in flight, if any, and settles it ([`Self::finish_inflight`]).
     pub(super) async fn settle_inflight(&mut self) -> Result<(), DriverError> {
         let Some(mut inflight) = self.inflight.take() else {
             return Ok(());
         };
-        let outcome = match inflight.pending.take() {
-            Some(pending) => pending.await,
-            None => Err(StorageError::Backend("a unit in flight was lost".into())),
-        };
+        let outcome = (&mut inflight.pending).await;
         self.finish_inflight(inflight, outcome)
     }
 
@@ -83,12 +94,10 @@ impl Driver {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
-                self.db.restore_pending_seen(inflight.seen);
-                self.db.end_delivered(inflight.delivered, false);
-                self.open.clear();
-                self.needs_recovery = true;
-                Err(e.into())
+                let e = DriverError::from(e);
+                self.give_back(inflight.seen, inflight.delivered);
+                self.recover_later(&e);
+                Err(e)
             }
         }
     }

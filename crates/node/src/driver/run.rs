@@ -202,7 +202,7 @@ impl Driver {
                 let timer = self.timer_at.map(at_instant);
                 let parked = self.parking.next_deadline().map(at_instant);
                 // The unit in flight is waited on with the events (`inflight.rs`).
-                let mut behind = self.inflight.as_mut().and_then(|f| f.pending.take());
+                let mut behind = self.inflight.take();
                 let mut written = None;
                 let mut stopping = false;
                 tokio::select! {
@@ -210,7 +210,7 @@ impl Driver {
                     () = cancel.cancelled() => stopping = true,
                     outcome = async {
                         match behind.as_mut() {
-                            Some(pending) => pending.await,
+                            Some(inflight) => (&mut inflight.pending).await,
                             None => std::future::pending().await,
                         }
                     }, if behind.is_some() => written = Some(outcome),
@@ -224,7 +224,7 @@ impl Driver {
                     // A parked request's time to live ended (failed at the top of the loop).
                     () = sleep_until(parked), if parked.is_some() => {}
                 }
-                match (written, self.inflight.take()) {
+                match (written, behind) {
                     (Some(outcome), Some(inflight)) => {
                         // A failure marks the driver for recovery (top of the loop).
                         if self.finish_inflight(inflight, outcome).is_ok() {
@@ -232,11 +232,7 @@ impl Driver {
                             super::ledger_cache::trim(&mut self.open, &locked);
                         }
                     }
-                    (None, Some(mut inflight)) => {
-                        inflight.pending = behind;
-                        self.inflight = Some(inflight);
-                    }
-                    (_, None) => {}
+                    (_, behind) => self.inflight = behind,
                 }
                 if stopping {
                     break;

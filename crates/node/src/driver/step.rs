@@ -114,11 +114,7 @@ impl Driver {
                 return Ok(());
             }
             Err(e) => {
-                // The engine and the open ledgers went ahead of the database: both are rebuilt
-                // from it (`recover` in `run.rs`) before anything else is handled.
-                tracing::warn!(error = %e, "consensus step not stored; recovering from the database");
-                self.open.clear();
-                self.needs_recovery = true;
+                self.recover_later(&e);
                 return Err(e);
             }
         };
@@ -273,8 +269,7 @@ impl Driver {
                 if let Some(tickets) = early {
                     self.transport.settle_early(tickets, None);
                 }
-                self.db.restore_pending_seen(seen);
-                self.db.end_delivered(delivered, false);
+                self.give_back(seen, delivered);
                 Err(e)
             }
         }

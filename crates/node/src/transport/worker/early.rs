@@ -19,7 +19,6 @@
 //! row is normally sent once. (Were it sent twice, the peer drops the copy by its `@id`.)
 
 use crate::ports::{InboxDedup, OutboxEntry, OutboxStore};
-use crate::transport::lock;
 
 use super::Worker;
 
@@ -49,7 +48,7 @@ impl<O: OutboxStore, D: InboxDedup> Worker<O, D> {
             && self.in_flight.len() < self.inner.config.max_parallel
             && !self.busy.contains(peer)
             && self.followers.get(peer).is_none_or(Vec::is_empty)
-            && !lock(&self.inner.blocked).contains_key(peer)
+            && self.blocked_until(peer).is_none()
             && !older_waiting;
         if free {
             self.early.insert(entry.id, Early::Sending { id: None });
