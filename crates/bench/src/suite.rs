@@ -29,6 +29,12 @@ pub struct Plan {
     pub rss_nodes: usize,
     pub rss_txns: u64,
     pub rss_time: Duration,
+    /// Concurrent writers per container in the RSS run (1: each container group written
+    /// one round after another; more: the node coalesces them into shared rounds, which is
+    /// how 100,000 transactions fit in the run's time).
+    pub rss_writers: usize,
+    /// Containers written in the RSS run.
+    pub rss_containers: usize,
     pub rest_requests: usize,
 }
 
@@ -46,7 +52,9 @@ impl Plan {
             coalesced: vec![(10, 8), (10, 64)],
             rss_nodes: 5,
             rss_txns: 100_000,
-            rss_time: Duration::from_secs(120),
+            rss_time: Duration::from_secs(150),
+            rss_writers: 64,
+            rss_containers: 10,
             rest_requests: 2000,
         }
     }
@@ -65,6 +73,8 @@ impl Plan {
             rss_nodes: 3,
             rss_txns: 200,
             rss_time: Duration::from_secs(30),
+            rss_writers: 4,
+            rss_containers: 10,
             rest_requests: 50,
         }
     }
@@ -346,9 +356,13 @@ async fn rest(plan: &Plan, net: &Network, count: usize, t: &mut Tables) -> Resul
 }
 
 async fn rss(plan: &Plan, net: &Network, t: &mut Tables) -> Result<()> {
-    let containers = 100.min(plan.rss_txns.max(1) as usize);
+    let containers = plan.rss_containers.min(plan.rss_txns.max(1) as usize);
     let (names, _) = create_containers(&net.clients, "rss", containers).await?;
-    let writers = workload::writers(&names, plan.per_round);
+    let writers = if plan.rss_writers > 1 {
+        workload::several_writers(&names, plan.rss_writers)
+    } else {
+        workload::writers(&names, plan.per_round)
+    };
     let r = write_concurrently(&net.clients, &writers, plan.rss_time, plan.rss_txns).await;
     if let Some(e) = &r.first_error {
         eprintln!("RSS run: first error: {e}");

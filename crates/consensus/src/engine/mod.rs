@@ -7,9 +7,11 @@
 //!
 //! Submodules: `api` (public types), `lead` (starting actor rounds), `inbound` (received
 //! messages: routing, retransmission answers, new participant rounds), `threads` (used thread
-//! ids and their retention), `persist` (the split persisted form and its changes).
+//! ids and their retention), `persist` (the split persisted form and its changes), `expiry`
+//! (when kept records expire, in time order).
 
 mod api;
+mod expiry;
 mod inbound;
 mod lead;
 mod persist;
@@ -26,6 +28,7 @@ use crate::ledger::LedgerAccess;
 use crate::participant::ParticipantRound;
 use crate::problem::{ProblemReport, REQUEST_NOT_ACCEPTED};
 use crate::round::{Env, Status};
+use expiry::ExpiryIndex;
 
 pub use api::{Command, Config, Event, Role, StartFlow, StartRequest};
 pub use persist::PersistChanges;
@@ -83,10 +86,10 @@ pub struct Engine {
     /// Rounds in progress started, advanced or ended since the last [`Engine::take_changes`].
     #[serde(skip)]
     rounds_dirty: BTreeSet<String>,
-    /// No finished round expires before this (ms; 0 = unknown): `handle` scans the
-    /// finished rounds for expired ones only from then on, not at every event.
+    /// When each finished round expires. Derived from `finished`: kept in step where that
+    /// changes, rebuilt by [`Engine::restore`].
     #[serde(skip)]
-    finished_next_expiry: u64,
+    finished_expiry: ExpiryIndex,
     /// The `@id`s sent by the finished rounds we led → their thread id, so that a message
     /// that names none of our threads is not matched against every finished round's `@id`s
     /// (thousands at a few hundred rounds per second). Derived from `finished`: kept in step
@@ -134,7 +137,7 @@ impl Engine {
             locks: BTreeMap::new(),
             finished_dirty: BTreeSet::new(),
             rounds_dirty: BTreeSet::new(),
-            finished_next_expiry: 0,
+            finished_expiry: ExpiryIndex::default(),
             finished_sent: HashMap::new(),
         }
     }
@@ -158,14 +161,31 @@ impl Engine {
         }
     }
 
-    /// Rebuilds `finished_sent` from `finished`.
+    /// Rebuilds `finished_sent` and `finished_expiry` from `finished`.
     fn reindex_finished(&mut self) {
         self.finished_sent.clear();
+        self.finished_expiry.clear();
         let finished = std::mem::take(&mut self.finished);
         for (thid, f) in &finished {
             self.index_finished(thid, f);
+            self.finished_expiry.insert(f.expires_ms, thid);
         }
         self.finished = finished;
+    }
+
+    /// Forgets the finished rounds whose time has come.
+    fn expire_finished(&mut self, now_ms: u64) {
+        for thid in self.finished_expiry.take_due(now_ms) {
+            let Some(f) = self.finished.remove(&thid) else {
+                continue;
+            };
+            for id in &f.sent_ids {
+                if self.finished_sent.get(id) == Some(&thid) {
+                    self.finished_sent.remove(id);
+                }
+            }
+            self.finished_dirty.insert(thid);
+        }
     }
 
     /// The node's settings.
@@ -218,28 +238,7 @@ impl Engine {
     ) -> Vec<Command> {
         // Expired records are forgotten before the event is looked at, so that an event never
         // meets a record past its time (even if no timer fired in between).
-        if now_ms >= self.finished_next_expiry {
-            let dirty = &mut self.finished_dirty;
-            let sent = &mut self.finished_sent;
-            self.finished.retain(|thid, f| {
-                let keep = f.expires_ms > now_ms;
-                if !keep {
-                    dirty.insert(thid.clone());
-                    for id in &f.sent_ids {
-                        if sent.get(id) == Some(thid) {
-                            sent.remove(id);
-                        }
-                    }
-                }
-                keep
-            });
-            self.finished_next_expiry = self
-                .finished
-                .values()
-                .map(|f| f.expires_ms)
-                .min()
-                .unwrap_or(u64::MAX);
-        }
+        self.expire_finished(now_ms);
         self.used_thids.prune(now_ms);
         let mut out = Vec::new();
         match event {
@@ -254,7 +253,7 @@ impl Engine {
             .rounds
             .values()
             .map(|r| r.core().next_wakeup())
-            .chain(self.finished.values().map(|f| f.expires_ms))
+            .chain(self.finished_expiry.earliest())
             .min();
         if let Some(at_ms) = next {
             out.push(Command::SetTimer { at_ms });
@@ -383,7 +382,6 @@ impl Engine {
                     .saturating_sub(now_ms)
                     .max(core.retry_every_ms * 6);
                 let expires_ms = now_ms.saturating_add(ttl);
-                self.finished_next_expiry = self.finished_next_expiry.min(expires_ms);
                 let finished = FinishedRound {
                     expires_ms,
                     role,
@@ -392,7 +390,10 @@ impl Engine {
                     sent_ids: core.sent_ids.clone(),
                 };
                 self.index_finished(&key, &finished);
-                self.finished.insert(key.clone(), finished);
+                if let Some(old) = self.finished.insert(key.clone(), finished) {
+                    self.finished_expiry.remove(old.expires_ms, &key);
+                }
+                self.finished_expiry.insert(expires_ms, &key);
                 self.finished_dirty.insert(key.clone());
                 self.close_thread(&key, now_ms);
                 out.push(Command::Finished {

@@ -27,6 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::expiry::ExpiryIndex;
+
 /// A finished round's thread id is remembered this many maximum times to live.
 pub const USED_THREAD_RETENTION_TTLS: u64 = 2;
 
@@ -38,10 +40,11 @@ pub(crate) struct UsedThreads {
     /// (what the node has to write; not part of the state itself).
     #[serde(skip)]
     dirty: BTreeSet<String>,
-    /// No remembered id expires before this (ms; 0 = unknown, the default after loading):
-    /// `prune` scans only from then on.
+    /// When each closed thread's id is forgotten (ids of running rounds are not in it).
+    /// Derived from `until`: kept in step where that changes, rebuilt by
+    /// [`UsedThreads::mark_all_dirty`] after loading.
     #[serde(skip)]
-    next_expiry: u64,
+    expiry: ExpiryIndex,
 }
 
 impl UsedThreads {
@@ -51,44 +54,54 @@ impl UsedThreads {
 
     /// A round of this thread starts: remember it until it is closed.
     pub(crate) fn open(&mut self, thid: &str) {
-        self.until.insert(thid.to_string(), u64::MAX);
+        self.set(thid, u64::MAX);
         self.dirty.insert(thid.to_string());
+    }
+
+    /// Sets `thid`'s time and keeps `expiry` in step (`u64::MAX`: not indexed).
+    fn set(&mut self, thid: &str, until: u64) {
+        if let Some(old) = self.until.insert(thid.to_string(), until) {
+            if old != u64::MAX {
+                self.expiry.remove(old, thid);
+            }
+        }
+        if until != u64::MAX {
+            self.expiry.insert(until, thid);
+        }
     }
 
     /// The round of this thread ended (or was refused) at `now_ms`: remember it for `retention_ms`.
     pub(crate) fn close(&mut self, thid: &str, now_ms: u64, retention_ms: u64) {
         let until = now_ms.saturating_add(retention_ms);
-        self.until.insert(thid.to_string(), until);
-        self.next_expiry = self.next_expiry.min(until);
+        self.set(thid, until);
         self.dirty.insert(thid.to_string());
     }
 
     /// Forget thread ids whose retention has passed.
     pub(crate) fn prune(&mut self, now_ms: u64) {
-        if now_ms < self.next_expiry {
-            return;
-        }
-        let dirty = &mut self.dirty;
-        self.until.retain(|thid, until| {
-            let keep = *until > now_ms;
-            if !keep {
-                dirty.insert(thid.clone());
+        for thid in self.expiry.take_due(now_ms) {
+            if self.until.remove(&thid).is_some() {
+                self.dirty.insert(thid);
             }
-            keep
-        });
-        self.next_expiry = self.until.values().copied().min().unwrap_or(u64::MAX);
+        }
     }
 
     /// Remember `thid` until `until` (restoring a stored row; not marked as changed).
     pub(crate) fn restore(&mut self, thid: String, until: u64) {
-        self.next_expiry = self.next_expiry.min(until);
-        self.until.insert(thid, until);
+        self.set(&thid, until);
     }
 
     /// Mark every remembered thread id as changed (a legacy checkpoint that held them inline
     /// is turned into rows by the next step).
+    /// Also rebuilds `expiry` for ids that were loaded inline.
     pub(crate) fn mark_all_dirty(&mut self) {
         self.dirty.extend(self.until.keys().cloned());
+        self.expiry.clear();
+        for (thid, until) in &self.until {
+            if *until != u64::MAX {
+                self.expiry.insert(*until, thid);
+            }
+        }
     }
 
     /// The changes since the last call: (thread id, until) to write, thread ids to delete.
@@ -139,5 +152,29 @@ mod tests {
         assert_eq!(upserts, vec![("a".to_string(), u64::MAX)]);
         assert_eq!(removed, vec!["b".to_string()]);
         assert_eq!(t.take_dirty(), (vec![], vec![]), "changes are taken once");
+    }
+
+    #[test]
+    fn a_new_time_replaces_the_old_one() {
+        let mut t = UsedThreads::default();
+        t.close("a", 0, 10);
+        t.open("a");
+        t.prune(100);
+        assert!(
+            t.contains("a"),
+            "reopened: the closed time no longer applies"
+        );
+        t.close("a", 100, 50);
+        t.prune(149);
+        assert!(t.contains("a"));
+        t.prune(150);
+        assert!(!t.contains("a"));
+        t.restore("b".into(), 200);
+        t.restore("b".into(), 300);
+        t.prune(250);
+        assert!(
+            t.contains("b"),
+            "a restored row's time replaces the earlier one"
+        );
     }
 }

@@ -166,11 +166,11 @@ impl ParticipantCommit {
         }
         let mut staged: Vec<(String, Vec<Transaction>)> = Vec::new();
         let mut states = Vec::new();
-        for (name, txns, _) in &plan {
-            match env.ledgers.append(name, txns.clone(), None) {
+        for (name, txns, _) in plan {
+            match env.ledgers.append(&name, txns.clone(), None) {
                 Ok((st, _)) => {
                     states.push(st);
-                    staged.push((name.clone(), txns.clone()));
+                    staged.push((name, txns));
                 }
                 Err(e) => {
                     discard_staged(env, &staged);
