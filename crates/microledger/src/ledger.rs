@@ -13,7 +13,7 @@ use crate::error::{LedgerError, StoreError};
 use crate::hash::Hash;
 use crate::state::{Appended, Committed, LedgerState};
 use crate::store::{LedgerMeta, LedgerStore, WriteBatch};
-use crate::transaction::Transaction;
+use crate::transaction::{leaf_hash, Transaction};
 use crate::tree::{Frontier, NodeKey, Nodes};
 
 /// One ledger: committed transactions in `S`, uncommitted ones in memory.
@@ -66,7 +66,7 @@ impl<S: LedgerStore> Microledger<S> {
         for mut txn in genesis {
             let seq_no = frontier.size() + 1;
             txn.assign_metadata(seq_no, None);
-            let leaf = txn.leaf_hash_in_place()?;
+            let leaf = leaf_hash(&txn)?;
             frontier.push(leaf, |key, hash| nodes.push((key, hash)));
             transactions.push((seq_no, txn));
         }
@@ -182,7 +182,7 @@ impl<S: LedgerStore> Microledger<S> {
         let mut prepared = Vec::with_capacity(txns.len());
         for (seq_no, mut txn) in (before + 1..).zip(txns) {
             txn.assign_metadata(seq_no, txn_time.as_ref());
-            let leaf = txn.leaf_hash_in_place()?;
+            let leaf = leaf_hash(&txn)?;
             prepared.push((txn, leaf));
         }
         let mut out = Vec::with_capacity(prepared.len());

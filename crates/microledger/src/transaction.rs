@@ -2,7 +2,9 @@
 //! is absent or an object, the metadata the ledger writes (`txnTime`, `seqNo`), and the leaf
 //! data/hash of a transaction (§5.3), including the one place where open question Q1 is decided.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::LedgerError;
@@ -19,9 +21,19 @@ pub const TXN_TIME: &str = "txnTime";
 ///
 /// The invariant is checked on construction ([`Transaction::from_value`], deserialisation)
 /// and cannot be broken afterwards (no mutable access to the map).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Transaction(Map<String, Value>);
+///
+/// The object is shared (`Arc`): a transaction travels through a round's proposal, the
+/// staged and committed ledger, the write batch and the ledger cache, and each of those
+/// holds it, so a clone is a reference count, not a copy of the JSON. The ledger's own
+/// metadata writes copy it only if it is shared at that moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transaction(Arc<Map<String, Value>>);
+
+impl Serialize for Transaction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
 
 impl Transaction {
     /// Checks that `value` is an object whose `txnMetadata` is absent or an object.
@@ -35,7 +47,7 @@ impl Transaction {
     /// Checks that `txnMetadata` is absent or an object.
     pub fn from_map(map: Map<String, Value>) -> Result<Self, LedgerError> {
         match map.get(TXN_METADATA) {
-            None | Some(Value::Object(_)) => Ok(Transaction(map)),
+            None | Some(Value::Object(_)) => Ok(Transaction(Arc::new(map))),
             Some(_) => Err(LedgerError::MetadataNotObject),
         }
     }
@@ -47,12 +59,12 @@ impl Transaction {
 
     /// The JSON object, owned.
     pub fn into_map(self) -> Map<String, Value> {
-        self.0
+        Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The transaction as a JSON value (always an object).
     pub fn into_value(self) -> Value {
-        Value::Object(self.0)
+        Value::Object(self.into_map())
     }
 
     /// The `txnMetadata` object, if present.
@@ -75,8 +87,7 @@ impl Transaction {
     /// `seqNo`, overwriting any existing value. When a time is written, `seqNo` is (re)inserted
     /// after it, so the metadata reads `{…, "txnTime": …, "seqNo": …}` in insertion order.
     pub(crate) fn assign_metadata(&mut self, seq_no: u64, txn_time: Option<&Value>) {
-        let slot = self
-            .0
+        let slot = Arc::make_mut(&mut self.0)
             .entry(TXN_METADATA)
             .or_insert_with(|| Value::Object(Map::new()));
         if !slot.is_object() {
@@ -90,16 +101,6 @@ impl Transaction {
             }
             meta.insert(SEQ_NO.to_owned(), Value::from(seq_no));
         }
-    }
-
-    /// Leaf hash without cloning the map (moves it into a `Value` and back).
-    pub(crate) fn leaf_hash_in_place(&mut self) -> Result<Hash, LedgerError> {
-        let value = Value::Object(std::mem::take(&mut self.0));
-        let data = leaf_data_of_value(&value);
-        if let Value::Object(map) = value {
-            self.0 = map;
-        }
-        Ok(Hash::leaf(&data?))
     }
 }
 
@@ -132,11 +133,7 @@ impl<'de> Deserialize<'de> for Transaction {
 /// the SDK's own client-side `leaf_hash` helper does; all published vectors are ASCII, so they
 /// cannot tell the variants apart. If Q1 resolves otherwise, change this function alone.
 pub fn leaf_data(txn: &Transaction) -> Result<Vec<u8>, LedgerError> {
-    leaf_data_of_value(&Value::Object(txn.0.clone()))
-}
-
-fn leaf_data_of_value(value: &Value) -> Result<Vec<u8>, LedgerError> {
-    Ok(tmtm_wire::json::canonical(value)?)
+    Ok(tmtm_wire::json::canonical_object(&txn.0)?)
 }
 
 /// Leaf hash of a transaction: SHA256(0x00 ‖ CJSON(txn)) (§5.3).
@@ -196,27 +193,43 @@ mod tests {
 
     #[test]
     fn floats_are_a_typed_error() {
-        let mut t = txn(json!({"amount": 1.5}));
+        let t = txn(json!({"amount": 1.5}));
         assert!(matches!(leaf_hash(&t), Err(LedgerError::Canonical(_))));
-        assert!(matches!(
-            t.leaf_hash_in_place(),
-            Err(LedgerError::Canonical(_))
-        ));
+        assert_eq!(t, txn(json!({"amount": 1.5})), "unchanged by a failed hash");
+    }
+
+    #[test]
+    fn hashing_keeps_the_key_order() {
+        let t = txn(json!({"b": 1, "a": "é/", "txnMetadata": {"seqNo": 1}}));
+        let h = leaf_hash(&t).unwrap();
         assert_eq!(
-            t,
-            txn(json!({"amount": 1.5})),
-            "map restored after a failed hash"
+            h,
+            Hash::leaf(&tmtm_wire::json::canonical(&t.clone().into_value()).unwrap())
+        );
+        assert_eq!(
+            t.as_map().keys().collect::<Vec<_>>(),
+            ["b", "a", "txnMetadata"]
         );
     }
 
     #[test]
-    fn in_place_hash_equals_public_hash() {
-        let mut t = txn(json!({"b": 1, "a": "é/", "txnMetadata": {"seqNo": 1}}));
-        let h = leaf_hash(&t).unwrap();
-        assert_eq!(t.leaf_hash_in_place().unwrap(), h);
+    fn clones_share_the_object_but_never_each_others_changes() {
+        let original = txn(json!({"no": "Ф-1", "txnMetadata": {"seqNo": 1}}));
+        let mut copy = original.clone();
+        copy.assign_metadata(7, Some(&json!("2026-11-28")));
         assert_eq!(
-            t.as_map().keys().collect::<Vec<_>>(),
-            ["b", "a", "txnMetadata"]
+            original.seq_no(),
+            Some(1),
+            "the original keeps its metadata"
+        );
+        assert_eq!(copy.seq_no(), Some(7));
+        assert_eq!(copy.txn_time(), Some(&json!("2026-11-28")));
+        let shared = original.clone();
+        assert_eq!(shared.clone().into_map(), *original.as_map());
+        assert_eq!(
+            leaf_data(&original).unwrap(),
+            tmtm_wire::json::canonical(&original.clone().into_value()).unwrap(),
+            "the leaf is the CJSON of the whole object"
         );
     }
 }

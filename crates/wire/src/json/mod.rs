@@ -19,7 +19,7 @@
 
 mod writer;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Deepest nesting of arrays/objects accepted by the serialisers (serde_json's parser stops at 128).
 pub const MAX_DEPTH: usize = 256;
@@ -46,6 +46,14 @@ pub fn canonical_string(value: &Value) -> Result<String, JsonError> {
     let mut out = String::new();
     writer::write(&mut out, value, writer::Style::Canonical, 0)?;
     Ok(out)
+}
+
+/// CJSON bytes of a JSON object given as its map (the same as [`canonical`] of
+/// `Value::Object`, without building that value).
+pub fn canonical_object(map: &Map<String, Value>) -> Result<Vec<u8>, JsonError> {
+    let mut out = String::new();
+    writer::write_map(&mut out, map, writer::Style::Canonical, 0)?;
+    Ok(out.into_bytes())
 }
 
 /// PyJSON text of `value` (§1.2); pure ASCII.

@@ -59,6 +59,16 @@ pub(super) fn write(
     Ok(())
 }
 
+/// [`write`] of `Value::Object(map)`, given the map.
+pub(super) fn write_map(
+    out: &mut String,
+    map: &Map<String, Value>,
+    style: Style,
+    depth: usize,
+) -> Result<(), JsonError> {
+    write_object(out, map, style, deeper(depth)?)
+}
+
 fn deeper(depth: usize) -> Result<usize, JsonError> {
     if depth >= MAX_DEPTH {
         Err(JsonError::TooDeep)
