@@ -349,12 +349,19 @@ impl Driver {
                 }
             };
             let ttl = self.expiry(&message);
+            let plaintext = match message.to_python_json() {
+                Ok(text) => text,
+                Err(e) => {
+                    tracing::error!(error = %e, "the engine produced a message that cannot be written");
+                    continue;
+                }
+            };
             for did in to {
                 let Some(peer) = self.transport.peers().by_did(did) else {
                     tracing::warn!(to = %did, "no endpoint for a consensus peer; not sent");
                     continue;
                 };
-                match self.transport.pack_for(peer, &message, ttl) {
+                match self.transport.pack_text_for(peer, &plaintext, ttl) {
                     Ok(row) => out.push(row),
                     Err(e) => tracing::warn!(to = %did, error = %e, "cannot pack a message"),
                 }

@@ -70,7 +70,19 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
         message: &Message,
         ttl: Duration,
     ) -> Result<NewOutgoing, SendError> {
-        let body = pack_for(&self.inner, to, message)?;
+        self.pack_text_for(to, &message.to_python_json()?, ttl)
+    }
+
+    /// [`Transport::pack_for`] of a message already written as its wire JSON
+    /// (`Message::to_python_json`): a message to several peers is written once, not once per
+    /// peer (a shared round's proposal carries every transaction).
+    pub fn pack_text_for(
+        &self,
+        to: &Peer,
+        plaintext: &str,
+        ttl: Duration,
+    ) -> Result<NewOutgoing, SendError> {
+        let body = pack_text(&self.inner, to, plaintext)?;
         let now = now_ms();
         let recipient_did = to.did.as_str().to_owned();
         let not_before_ms = lock(&self.inner.blocked)
@@ -177,7 +189,11 @@ pub(crate) fn pack_for<O, D>(
     to: &Peer,
     message: &Message,
 ) -> Result<Vec<u8>, SendError> {
-    let plaintext = message.to_python_json()?;
+    pack_text(inner, to, &message.to_python_json()?)
+}
+
+/// Packs the wire JSON `plaintext` authcrypt from our key to `to`'s verkey.
+fn pack_text<O, D>(inner: &Inner<O, D>, to: &Peer, plaintext: &str) -> Result<Vec<u8>, SendError> {
     let body = envelope::pack(
         plaintext.as_bytes(),
         Some(&inner.keys),
