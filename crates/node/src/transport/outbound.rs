@@ -30,21 +30,7 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
         message: &Message,
         ttl: Duration,
     ) -> Result<i64, SendError> {
-        let body = pack_for(&self.inner, to, message)?;
-        let now = now_ms();
-        let recipient_did = to.did.as_str().to_owned();
-        // Keep per-peer order: while the peer's oldest message waits for a retry, a new one
-        // must not become due before it.
-        let not_before_ms = lock(&self.inner.blocked)
-            .get(&recipient_did)
-            .map_or(now, |b| b.next_ms.max(now));
-        let new = NewOutgoing {
-            recipient_did,
-            endpoint: to.endpoint.clone(),
-            body,
-            expires_at_ms: now.saturating_add(ms(ttl)),
-            not_before_ms,
-        };
+        let new = self.pack_for(to, message, ttl)?;
         let ids = self.inner.outbox.enqueue(vec![new.clone()]).await?;
         let id = ids.first().copied().unwrap_or_default();
         self.hand_over(&ids, vec![new]);
@@ -85,6 +71,8 @@ impl<O: OutboxStore, D: InboxDedup> Transport<O, D> {
         let body = pack_text(&self.inner, to, plaintext)?;
         let now = now_ms();
         let recipient_did = to.did.as_str().to_owned();
+        // Keep per-peer order: while the peer's oldest message waits for a retry, a new one
+        // must not become due before it.
         let not_before_ms = lock(&self.inner.blocked)
             .get(&recipient_did)
             .map_or(now, |b| b.next_ms.max(now));
