@@ -98,6 +98,7 @@ impl Engine {
         engine.finished_dirty = engine.finished.keys().cloned().collect();
         engine.rounds_dirty = engine.rounds.keys().cloned().collect();
         engine.used_thids.mark_all_dirty();
+        engine.used_thids.reindex();
         for (thid, body) in live {
             let r: Round = serde_json::from_str(&body)?;
             engine.rounds_dirty.remove(&thid);

@@ -42,7 +42,7 @@ pub(crate) struct UsedThreads {
     dirty: BTreeSet<String>,
     /// When each closed thread's id is forgotten (ids of running rounds are not in it).
     /// Derived from `until`: kept in step where that changes, rebuilt by
-    /// [`UsedThreads::mark_all_dirty`] after loading.
+    /// [`UsedThreads::reindex`] after loading.
     #[serde(skip)]
     expiry: ExpiryIndex,
 }
@@ -93,9 +93,12 @@ impl UsedThreads {
 
     /// Mark every remembered thread id as changed (a legacy checkpoint that held them inline
     /// is turned into rows by the next step).
-    /// Also rebuilds `expiry` for ids that were loaded inline.
     pub(crate) fn mark_all_dirty(&mut self) {
         self.dirty.extend(self.until.keys().cloned());
+    }
+
+    /// Rebuilds `expiry` from `until` (ids loaded inline with a legacy checkpoint).
+    pub(crate) fn reindex(&mut self) {
         self.expiry.clear();
         for (thid, until) in &self.until {
             if *until != u64::MAX {

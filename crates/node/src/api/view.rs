@@ -12,7 +12,7 @@
 //! `signature_verified: false`; with `strict` (default) it is not. An unaccepted signer
 //! gives `signer_label`/`signer_icon`/`status` null, so a forged `signer` field moves nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tmtm_microledger::transaction::TXN_METADATA;
 use tmtm_wire::keys::{Did, Verkey};
@@ -64,10 +64,7 @@ pub fn accepted_signer<'n>(
     network: &'n Network,
     policy: SignaturePolicy,
 ) -> (Option<&'n Participant>, bool) {
-    let Some(decorator) = txn
-        .get(MSG_SIG)
-        .and_then(|v| serde_json::from_value::<SignatureDecorator>(v.clone()).ok())
-    else {
+    let Some(decorator) = signature_of(txn) else {
         return (None, false);
     };
     let Some(participant) = Verkey::from_base58(&decorator.signer)
@@ -80,21 +77,41 @@ pub fn accepted_signer<'n>(
         let accepted = policy == SignaturePolicy::Legacy;
         return (accepted.then_some(participant), false);
     }
-    let verified = verify_from(&decorator, &participant.verkey)
+    let verified = signature_covers(&decorator, &participant.verkey, txn);
+    (verified.then_some(participant), verified)
+}
+
+/// The `msg~sig` decorator of `txn`, if it has one of the right shape.
+pub fn signature_of(txn: &Map<String, Value>) -> Option<SignatureDecorator> {
+    txn.get(MSG_SIG)
+        .and_then(|v| SignatureDecorator::deserialize(v).ok())
+}
+
+/// Whether `decorator` (with `sig_data`) verifies under `verkey` and what it signed is `txn`
+/// (the convention in the module documentation). Also the participants' check of proposed
+/// transactions (`driver/verify.rs`).
+pub fn signature_covers(
+    decorator: &SignatureDecorator,
+    verkey: &Verkey,
+    txn: &Map<String, Value>,
+) -> bool {
+    verify_from(decorator, verkey)
         .ok()
         .and_then(|signed| match signed.value {
             Value::Object(signed) => Some(signed),
             _ => None,
         })
-        .is_some_and(|signed| strip(&signed) == strip(txn));
-    (verified.then_some(participant), verified)
+        .is_some_and(|signed| same_without_signature(&signed, txn))
 }
 
-fn strip(map: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = map.clone();
-    out.shift_remove(MSG_SIG);
-    out.shift_remove(TXN_METADATA);
-    out
+/// Whether `a` and `b` hold the same members apart from `msg~sig` and `txnMetadata` (in any
+/// order), compared in place: a proposal carries up to hundreds of transactions.
+fn same_without_signature(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let signed_member = |k: &String| k != MSG_SIG && k != TXN_METADATA;
+    a.keys().filter(|k| signed_member(k)).count() == b.keys().filter(|k| signed_member(k)).count()
+        && a.iter()
+            .filter(|(k, _)| signed_member(k))
+            .all(|(k, v)| b.get(k) == Some(v))
 }
 
 /// The logo as a URL: an http(s) URL as is, a file name under `/static/logos/`.
@@ -138,4 +155,27 @@ pub fn view(record: &TransactionRecord, network: &Network, policy: SignaturePoli
 /// `txn.date` as text, if it is a string.
 pub fn date_text(object: &TransactionObject) -> Option<&str> {
     object.date.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn signed_content_must_match_member_for_member() {
+        let Value::Object(signed) = json!({"a": 1, "b": [2], "msg~sig": {"x": 1}}) else {
+            panic!()
+        };
+        let same = |v: Value| match v {
+            Value::Object(m) => same_without_signature(&signed, &m),
+            _ => false,
+        };
+        assert!(same(json!({"b": [2], "a": 1, "txnMetadata": {"seqNo": 9}})));
+        assert!(same(json!({"a": 1, "b": [2], "msg~sig": {"y": 2}})));
+        assert!(!same(json!({"a": 1})), "a member missing");
+        assert!(!same(json!({"a": 1, "b": [2], "c": 3})), "a member added");
+        assert!(!same(json!({"a": 1, "b": [3]})), "a member changed");
+        assert!(!same(json!({"a": 1, "c": [2]})), "a member renamed");
+    }
 }
