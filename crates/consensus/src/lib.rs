@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actor;
+mod apart;
 pub mod dialect;
 pub mod engine;
 pub mod error;

@@ -17,13 +17,14 @@ mod lead;
 mod persist;
 mod threads;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tmtm_wire::keys::{Did, KeyPair, Verkey};
 
 use crate::actor::ActorRound;
+use crate::apart::Apart;
 use crate::ledger::LedgerAccess;
 use crate::participant::ParticipantRound;
 use crate::problem::{ProblemReport, REQUEST_NOT_ACCEPTED};
@@ -47,6 +48,33 @@ impl Round {
         match self {
             Round::Actor(r) => r.core(),
             Round::Participant(r) => r.core(),
+        }
+    }
+
+    /// Whether the round has an unchanging part stored apart (a commit round).
+    fn has_apart(&self) -> bool {
+        matches!(
+            self,
+            Round::Actor(ActorRound::Commit(_)) | Round::Participant(ParticipantRound::Commit(_))
+        )
+    }
+
+    /// The part of a commit round that never changes once it started, taken out (None for
+    /// a creation round, which is small and stays whole).
+    fn take_apart(&mut self) -> Option<Apart> {
+        match self {
+            Round::Actor(ActorRound::Commit(r)) => Some(r.take_apart()),
+            Round::Participant(ParticipantRound::Commit(r)) => Some(r.take_apart()),
+            _ => None,
+        }
+    }
+
+    /// Puts back what [`Self::take_apart`] took out.
+    fn put_apart(&mut self, apart: Apart) {
+        match self {
+            Round::Actor(ActorRound::Commit(r)) => r.put_apart(apart),
+            Round::Participant(ParticipantRound::Commit(r)) => r.put_apart(apart),
+            _ => {}
         }
     }
 }
@@ -86,6 +114,10 @@ pub struct Engine {
     /// Rounds in progress started, advanced or ended since the last [`Engine::take_changes`].
     #[serde(skip)]
     rounds_dirty: BTreeSet<String>,
+    /// Rounds in progress whose unchanging part ([`Apart`]) has been handed over as a row of
+    /// its own (written once; the round's own row leaves it out).
+    #[serde(skip)]
+    apart_stored: HashSet<String>,
     /// When each finished round expires. Derived from `finished`: kept in step where that
     /// changes, rebuilt by [`Engine::restore`].
     #[serde(skip)]
@@ -137,6 +169,7 @@ impl Engine {
             locks: BTreeMap::new(),
             finished_dirty: BTreeSet::new(),
             rounds_dirty: BTreeSet::new(),
+            apart_stored: HashSet::new(),
             finished_expiry: ExpiryIndex::default(),
             finished_sent: HashMap::new(),
         }

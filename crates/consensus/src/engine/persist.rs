@@ -7,6 +7,13 @@
 //!   a few of them, so rewriting all of them at every step made the cost of a step grow with
 //!   the number and size of rounds in flight. A round's row is written when a step started,
 //!   advanced or ended it.
+//! * A commit round's **unchanging part** ([`Apart`]: its transactions, and the actor's
+//!   `stage-propose` while it waits for pre-commits) is most of its size and never changes,
+//!   so it is handed over once, as a row of its own (`proposal_upserts`), when the round is
+//!   first written; the round's row leaves it out. Ending the round removes both rows (the
+//!   thread id in `live_removed`). A round row from before this split still holds its part
+//!   inline: [`Engine::restore`] keeps it and marks the round changed, so the next step
+//!   writes the two rows.
 //! * **Finished rounds** (kept about one time to live to answer retransmissions, several KB each)
 //!   and **used thread ids** (kept 2 × the longest time to live) would make that blob grow with
 //!   the load, so they are rows: [`Engine::take_changes`] hands over the rows added, changed or
@@ -18,9 +25,11 @@
 //! before the split still holds `rounds`, `finished` and `used_thids` inline: it is read as
 //! is and every such record is marked changed, so the next step moves them into rows.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
-use super::{Engine, FinishedRound, Round};
+use super::{Apart, Engine, FinishedRound, Round};
 
 /// The row changes since the last [`Engine::take_changes`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,8 +45,11 @@ pub struct PersistChanges {
     pub used_removed: Vec<String>,
     /// Rounds in progress to insert or replace: (thread id, JSON body).
     pub live_upserts: Vec<(String, String)>,
-    /// Rounds in progress to delete (ended).
+    /// Rounds in progress to delete (ended), with their unchanging parts.
     pub live_removed: Vec<String>,
+    /// Unchanging parts of rounds in progress to insert: (thread id, JSON body). Written once
+    /// per round, with its first row.
+    pub proposal_upserts: Vec<(String, String)>,
 }
 
 impl PersistChanges {
@@ -49,6 +61,7 @@ impl PersistChanges {
             && self.used_removed.is_empty()
             && self.live_upserts.is_empty()
             && self.live_removed.is_empty()
+            && self.proposal_upserts.is_empty()
     }
 }
 
@@ -75,33 +88,65 @@ impl Engine {
         changes.used_upserts = used_upserts;
         changes.used_removed = used_removed;
         for thid in std::mem::take(&mut self.rounds_dirty) {
-            match self.rounds.get(&thid) {
-                Some(r) => changes.live_upserts.push((thid, serde_json::to_string(r)?)),
-                None => changes.live_removed.push(thid),
+            let Some(round) = self.rounds.get_mut(&thid) else {
+                self.apart_stored.remove(&thid);
+                changes.live_removed.push(thid);
+                continue;
+            };
+            let apart = round.take_apart();
+            let body = serde_json::to_string(round);
+            let apart_body = match &apart {
+                Some(a) if !self.apart_stored.contains(&thid) => Some(serde_json::to_string(a)),
+                _ => None,
+            };
+            if let Some(a) = apart {
+                round.put_apart(a);
             }
+            let body = body?;
+            if let Some(apart_body) = apart_body {
+                changes.proposal_upserts.push((thid.clone(), apart_body?));
+                self.apart_stored.insert(thid.clone());
+            }
+            changes.live_upserts.push((thid, body));
         }
         Ok(changes)
     }
 
     /// The engine from a stored core and its rows: finished rounds as (thread id, JSON body),
-    /// used thread ids as (thread id, until), rounds in progress as (thread id, JSON body). A
-    /// legacy core holding them inline is accepted; its records are marked changed so that
-    /// the next [`Self::take_changes`] writes them as rows (stored rows win over inline
-    /// records of the same thread id).
+    /// used thread ids as (thread id, until), rounds in progress as (thread id, JSON body) and
+    /// their unchanging parts as (thread id, JSON body). A legacy core holding records inline
+    /// is accepted; its records are marked changed so that the next [`Self::take_changes`]
+    /// writes them as rows (stored rows win over inline records of the same thread id). So is
+    /// a round stored whole, before its unchanging part had a row of its own.
     pub fn restore(
         core: Value,
         finished: impl IntoIterator<Item = (String, String)>,
         used: impl IntoIterator<Item = (String, u64)>,
         live: impl IntoIterator<Item = (String, String)>,
+        proposals: impl IntoIterator<Item = (String, String)>,
     ) -> serde_json::Result<Engine> {
         let mut engine: Engine = serde_json::from_value(core)?;
         engine.finished_dirty = engine.finished.keys().cloned().collect();
         engine.rounds_dirty = engine.rounds.keys().cloned().collect();
         engine.used_thids.mark_all_dirty();
         engine.used_thids.reindex();
+        let mut proposals: HashMap<String, String> = proposals.into_iter().collect();
         for (thid, body) in live {
-            let r: Round = serde_json::from_str(&body)?;
+            let mut r: Round = serde_json::from_str(&body)?;
             engine.rounds_dirty.remove(&thid);
+            match proposals.remove(&thid) {
+                Some(apart) => {
+                    let apart: Apart = serde_json::from_str(&apart)?;
+                    r.put_apart(apart);
+                    engine.apart_stored.insert(thid.clone());
+                }
+                // Stored whole (or a creation round, which has no such part): written again
+                // at the next step, split if it is a commit round.
+                None if r.has_apart() => {
+                    engine.rounds_dirty.insert(thid.clone());
+                }
+                None => {}
+            }
             engine.rounds.insert(thid, r);
         }
         for (thid, body) in finished {
@@ -169,6 +214,7 @@ mod tests {
             finished,
             changes.used_upserts.clone(),
             Vec::new(),
+            Vec::new(),
         )
         .unwrap();
         assert!(back.remembers_thread("t1") && back.remembers_thread("t2"));
@@ -213,12 +259,128 @@ mod tests {
             "used_thids".into(),
             serde_json::to_value(&e.used_thids).unwrap(),
         );
-        let mut back = Engine::restore(legacy, Vec::new(), Vec::new(), Vec::new()).unwrap();
+        let mut back =
+            Engine::restore(legacy, Vec::new(), Vec::new(), Vec::new(), Vec::new()).unwrap();
         assert!(back.remembers_thread("t2"));
         assert_eq!(back.finished_sent.get("m1").map(String::as_str), Some("t1"));
         let changes = back.take_changes().unwrap();
         assert_eq!(changes.finished_upserts.len(), 1);
         assert_eq!(changes.used_upserts.len(), 2);
         assert!(!back.core_json().unwrap().contains("used_thids"));
+    }
+
+    /// An actor engine with one peer that has started a commit round of two transactions
+    /// (the round waits for its participant's pre-commit); its thread id.
+    fn engine_leading_a_commit() -> (Engine, String) {
+        let keys = KeyPair::from_seed(&[7; 32]);
+        let peer = KeyPair::from_seed(&[8; 32]);
+        let peers = BTreeMap::from([(peer.did(), peer.verkey())]);
+        let mut e = Engine::new(keys.did(), peers, Config::default());
+        let mut ledgers = crate::ledger::MemoryLedgers::new();
+        let txn = |n: u64| {
+            tmtm_microledger::Transaction::from_value(json!({"op": "doc", "n": n, "text": "x"}))
+                .unwrap()
+        };
+        crate::ledger::LedgerAccess::create(&mut ledgers, "cargo-1", vec![txn(0)]).unwrap();
+        let start = crate::engine::StartRequest {
+            thread_hex: "0123456789abcdef0123456789abcdef".into(),
+            flow: crate::engine::StartFlow::Commit {
+                ledger: "cargo-1".into(),
+                transactions: vec![txn(1), txn(2)],
+            },
+            participants: vec![peer.did()],
+            ttl_sec: Some(60),
+            txn_time: "2026-11-28 18:00:00.000000".into(),
+        };
+        e.handle(
+            crate::engine::Event::Start(start),
+            1_000,
+            &keys,
+            &mut ledgers,
+        );
+        let thid = e.rounds.keys().next().cloned().expect("a round runs");
+        (e, thid)
+    }
+
+    fn whole(e: &Engine, thid: &str) -> String {
+        serde_json::to_string(&e.rounds[thid]).unwrap()
+    }
+
+    #[test]
+    fn a_rounds_unchanging_part_is_handed_over_once_and_put_back_at_restore() {
+        let (mut e, thid) = engine_leading_a_commit();
+        let before = whole(&e, &thid);
+        let first = e.take_changes().unwrap();
+        assert_eq!(first.proposal_upserts.len(), 1);
+        let (apart_thid, apart) = &first.proposal_upserts[0];
+        assert_eq!(apart_thid, &thid);
+        assert!(apart.contains("\"n\":2") && apart.contains("stage-propose"));
+        let (_, body) = &first.live_upserts[0];
+        assert!(
+            !body.contains("\"n\":2") && !body.contains("stage-propose"),
+            "the round's row leaves out its transactions and proposal: {body}"
+        );
+        assert_eq!(
+            whole(&e, &thid),
+            before,
+            "the round in memory is whole again"
+        );
+
+        // A later step rewrites the round's row only.
+        e.rounds_dirty.insert(thid.clone());
+        let second = e.take_changes().unwrap();
+        assert!(second.proposal_upserts.is_empty());
+        assert_eq!(second.live_upserts.len(), 1);
+
+        let back = Engine::restore(
+            serde_json::from_str(&e.core_json().unwrap()).unwrap(),
+            Vec::new(),
+            Vec::new(),
+            second.live_upserts.clone(),
+            first.proposal_upserts.clone(),
+        )
+        .unwrap();
+        assert_eq!(whole(&back, &thid), before);
+        let mut back = back;
+        assert!(back.take_changes().unwrap().is_empty(), "nothing rewritten");
+
+        // Ending the round removes both rows (one thread id in `live_removed`).
+        back.rounds.remove(&thid);
+        back.rounds_dirty.insert(thid.clone());
+        let ended = back.take_changes().unwrap();
+        assert_eq!(ended.live_removed, vec![thid.clone()]);
+        assert!(!back.apart_stored.contains(&thid));
+    }
+
+    #[test]
+    fn a_round_stored_whole_is_split_by_the_next_step() {
+        let (e, thid) = engine_leading_a_commit();
+        let before = whole(&e, &thid);
+        let mut back = Engine::restore(
+            serde_json::from_str(&e.core_json().unwrap()).unwrap(),
+            Vec::new(),
+            Vec::new(),
+            vec![(thid.clone(), before.clone())],
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(whole(&back, &thid), before, "the inline part is kept");
+        let changes = back.take_changes().unwrap();
+        assert_eq!(changes.proposal_upserts.len(), 1, "its part gets a row");
+        assert!(!changes.live_upserts[0].1.contains("stage-propose"));
+    }
+
+    #[test]
+    fn a_broken_unchanging_part_is_an_error_not_a_round_without_transactions() {
+        let (mut e, thid) = engine_leading_a_commit();
+        let changes = e.take_changes().unwrap();
+        let err = Engine::restore(
+            serde_json::from_str(&e.core_json().unwrap()).unwrap(),
+            Vec::new(),
+            Vec::new(),
+            changes.live_upserts,
+            vec![(thid, "{\"txns\": 5}".into())],
+        );
+        assert!(err.is_err());
     }
 }

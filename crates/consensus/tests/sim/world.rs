@@ -25,6 +25,7 @@ pub struct Persisted {
     finished: BTreeMap<String, String>,
     used: BTreeMap<String, u64>,
     live: BTreeMap<String, String>,
+    proposals: BTreeMap<String, String>,
 }
 
 impl Persisted {
@@ -50,14 +51,25 @@ impl Persisted {
         for (thid, body) in changes.live_upserts {
             self.live.insert(thid, body);
         }
+        for (thid, body) in changes.proposal_upserts {
+            assert!(
+                self.proposals.insert(thid.clone(), body).is_none(),
+                "a round's unchanging part is written once: {thid}"
+            );
+        }
         for thid in changes.live_removed {
             // A round started and ended in one step was never written.
             self.live.remove(&thid);
+            self.proposals.remove(&thid);
         }
         // Every change was handed over: the rows are exactly the engine's records.
         assert_eq!(self.used.len(), engine.remembered_threads());
         assert_eq!(self.finished.len(), engine.finished_rounds());
         assert_eq!(self.live.len(), engine.active_rounds().len());
+        assert!(
+            self.proposals.keys().all(|t| self.live.contains_key(t)),
+            "no unchanging part outlives its round"
+        );
     }
 
     /// The engine as the node would restore it.
@@ -66,7 +78,8 @@ impl Persisted {
         let finished = self.finished.iter().map(|(t, b)| (t.clone(), b.clone()));
         let used = self.used.iter().map(|(t, u)| (t.clone(), *u));
         let live = self.live.iter().map(|(t, b)| (t.clone(), b.clone()));
-        Engine::restore(core, finished, used, live).unwrap()
+        let proposals = self.proposals.iter().map(|(t, b)| (t.clone(), b.clone()));
+        Engine::restore(core, finished, used, live, proposals).unwrap()
     }
 }
 

@@ -163,7 +163,8 @@ pub(super) async fn restore(
         }
     }
     let rows = db.engine_rows().await?;
-    let engine = Engine::restore(state, rows.finished, rows.used, rows.live).map_err(corrupt)?;
+    let engine = Engine::restore(state, rows.finished, rows.used, rows.live, rows.proposals)
+        .map_err(corrupt)?;
     if engine.me() != &me {
         return Err(DriverError::CorruptState(format!(
             "the stored consensus state belongs to {}, not {me}",

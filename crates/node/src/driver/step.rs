@@ -317,6 +317,7 @@ impl Driver {
             used_removed: &rows.used_removed,
             live_upserts: &rows.live_upserts,
             live_removed: &rows.live_removed,
+            proposal_upserts: &rows.proposal_upserts,
         })?;
         plan.outbox(outgoing)?;
         Ok(plan)

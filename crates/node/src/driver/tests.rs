@@ -123,6 +123,7 @@ async fn a_checkpoint_from_before_the_row_split_loads_and_moves_to_rows() {
         used_removed: &rows.used_removed,
         live_upserts: &rows.live_upserts,
         live_removed: &rows.live_removed,
+        proposal_upserts: &rows.proposal_upserts,
     })
     .await
     .unwrap();

@@ -1,5 +1,6 @@
-//! The consensus engine's finished rounds (`consensus_finished`) and used thread ids
-//! (`consensus_threads`): rows changed inside the [`Tx`] of the consensus step that changed
+//! The consensus engine's rounds in progress (`consensus_live_rounds`, with their unchanging
+//! parts in `consensus_round_proposals`), finished rounds (`consensus_finished`) and used
+//! thread ids (`consensus_threads`): rows changed inside the [`Tx`] of the consensus step that changed
 //! them (with the engine core in `engine_state.rs`), and read back when the node starts.
 //!
 //! Times are Unix milliseconds; a thread id remembered "while its round runs" (`u64::MAX` in
@@ -23,17 +24,20 @@ pub struct EngineRowChanges<'a> {
     pub used_removed: &'a [String],
     /// Rounds in progress to insert or replace: (thread id, JSON body).
     pub live_upserts: &'a [(String, String)],
-    /// Rounds in progress to delete (ended).
+    /// Rounds in progress to delete (ended), with their unchanging parts.
     pub live_removed: &'a [String],
+    /// Unchanging parts of rounds in progress to insert: (thread id, JSON body).
+    pub proposal_upserts: &'a [(String, String)],
 }
 
 /// The stored rows: finished rounds as (thread id, body), thread ids as (thread id, until),
-/// rounds in progress as (thread id, body).
+/// rounds in progress and their unchanging parts as (thread id, body).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineRows {
     pub finished: Vec<(String, String)>,
     pub used: Vec<(String, u64)>,
     pub live: Vec<(String, String)>,
+    pub proposals: Vec<(String, String)>,
 }
 
 fn stored_time(ms: u64) -> i64 {
@@ -75,6 +79,10 @@ impl WritePlan {
             check_text("round in progress", body)?;
             check_text("thread id", thid)?;
         }
+        for (thid, body) in changes.proposal_upserts {
+            check_text("round proposal", body)?;
+            check_text("thread id", thid)?;
+        }
         let text = |t: &String| Arg::Text(t.clone());
         self.push_rows(
             "INSERT INTO consensus_live_rounds (thid, body)",
@@ -87,6 +95,17 @@ impl WritePlan {
             &Outcome::Exec,
         );
         self.delete_thids("consensus_live_rounds", changes.live_removed);
+        self.push_rows(
+            "INSERT INTO consensus_round_proposals (thid, body)",
+            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
+            changes
+                .proposal_upserts
+                .iter()
+                .map(|(thid, body)| [text(thid), text(body)])
+                .collect(),
+            &Outcome::Exec,
+        );
+        self.delete_thids("consensus_round_proposals", changes.live_removed);
         self.push_rows(
             "INSERT INTO consensus_finished (thid, body, expires_ms)",
             "ON CONFLICT (thid) DO UPDATE SET body = excluded.body, \
@@ -147,6 +166,13 @@ impl Database {
                 .await?;
             for row in found {
                 rows.live.push((row.text("thid")?, row.text("body")?));
+            }
+            let found =
+                sqlx::query("SELECT thid, body FROM consensus_round_proposals ORDER BY thid")
+                    .fetch_all(pool)
+                    .await?;
+            for row in found {
+                rows.proposals.push((row.text("thid")?, row.text("body")?));
             }
         });
         Ok(rows)

@@ -1,5 +1,6 @@
 //! Cases about the consensus engine's persisted form: the core checkpoint row and the
-//! finished-round and thread-id rows, changed with their unit of work.
+//! rows of rounds in progress (with their unchanging parts), finished rounds and thread ids,
+//! changed with their unit of work.
 
 use serde_json::json;
 use tmtm_node::storage::EngineRowChanges;
@@ -14,12 +15,17 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
         ("r1".to_string(), "{\"stage\":1}".to_string()),
         ("r2".to_string(), "{\"stage\":1}".to_string()),
     ];
+    let proposals = vec![
+        ("r1".to_string(), "{\"txns\":[1]}".to_string()),
+        ("r2".to_string(), "{\"txns\":[2]}".to_string()),
+    ];
     let mut tx = db.begin().await.unwrap();
     tx.put_engine_state(&json!({"core": 1}), 1).await.unwrap();
     tx.apply_engine_rows(EngineRowChanges {
         finished_upserts: &finished,
         used_upserts: &used,
         live_upserts: &live,
+        proposal_upserts: &proposals,
         ..EngineRowChanges::default()
     })
     .await
@@ -32,6 +38,7 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
         "the running marker survives the round trip"
     );
     assert_eq!(rows.live, live);
+    assert_eq!(rows.proposals, proposals);
 
     let closed = vec![("t1".to_string(), 90)];
     let gone = vec!["t2".to_string()];
@@ -61,4 +68,9 @@ pub async fn engine_rows_upsert_delete_and_roll_back(t: Target) {
     assert!(rows.finished.is_empty());
     assert_eq!(rows.used, closed);
     assert_eq!(rows.live, advanced, "r1 replaced, r2 deleted");
+    assert_eq!(
+        rows.proposals,
+        vec![("r1".to_string(), "{\"txns\":[1]}".to_string())],
+        "r1's part untouched by its progress, r2's deleted with its round"
+    );
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tmtm_microledger::Transaction;
 use tmtm_wire::keys::Did;
 
+use crate::apart::Apart;
 use crate::problem::{ProblemReport, REQUEST_PROCESSING_ERROR, RESPONSE_NOT_ACCEPTED};
 use crate::round::{Core, Env, Status};
 use crate::staging::{discard_staged, restage};
@@ -46,6 +47,33 @@ fn lerr(e: impl std::fmt::Display) -> ProblemReport {
 }
 
 impl ActorCommit {
+    /// Takes out the part that never changes once the round started: the appended
+    /// transactions and, while the round waits for pre-commits, the `stage-propose` that it
+    /// re-sends (later `current` is the small `stage-commit`, which stays).
+    pub(crate) fn take_apart(&mut self) -> Apart {
+        let propose = match self.stage {
+            Stage::PreCommit => Some(std::mem::take(&mut self.current)),
+            Stage::PostCommit => None,
+        };
+        Apart {
+            txns: std::mem::take(&mut self.appended),
+            propose,
+        }
+    }
+
+    /// Puts back what [`Self::take_apart`] took out. A part the round still holds (a round
+    /// stored before rounds were stored in two rows) is kept.
+    pub(crate) fn put_apart(&mut self, apart: Apart) {
+        if self.appended.is_empty() {
+            self.appended = apart.txns;
+        }
+        if let (Stage::PreCommit, Value::Null, Some(propose)) =
+            (self.stage, &self.current, apart.propose)
+        {
+            self.current = propose;
+        }
+    }
+
     /// Discard what we staged, tell every participant (except `except`) and end the round.
     fn fail(&mut self, env: &mut Env<'_>, report: ProblemReport, except: Option<&Did>) -> Status {
         discard_staged(env, &self.appended);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tmtm_microledger::Transaction;
 
+use crate::apart::Apart;
 use crate::problem::{Outcome, ProblemReport, REQUEST_NOT_ACCEPTED, REQUEST_PROCESSING_ERROR};
 use crate::round::{Core, Env, Status};
 use crate::sig::sign_value;
@@ -36,6 +37,23 @@ pub struct ParticipantCommit {
 }
 
 impl ParticipantCommit {
+    /// Takes out the part that never changes once the round started: the staged
+    /// transactions.
+    pub(crate) fn take_apart(&mut self) -> Apart {
+        Apart {
+            txns: std::mem::take(&mut self.staged),
+            propose: None,
+        }
+    }
+
+    /// Puts back what [`Self::take_apart`] took out (a part the round still holds, from a
+    /// round stored before rounds were stored in two rows, is kept).
+    pub(crate) fn put_apart(&mut self, apart: Apart) {
+        if self.staged.is_empty() {
+            self.staged = apart.txns;
+        }
+    }
+
     /// Discard what we staged, tell the actor if `notify`, and end the round.
     fn fail(&mut self, env: &mut Env<'_>, report: ProblemReport, notify: bool) -> Status {
         discard_staged(env, &self.staged);
