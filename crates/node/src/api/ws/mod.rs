@@ -32,6 +32,13 @@ use crate::driver::{DriverHandle, NodeTransport};
 /// Largest accepted WebSocket frame/message (bytes).
 pub const MAX_FRAME: usize = 1024 * 1024;
 
+/// How much a session reads from its socket at a time. tungstenite's default (128 KiB) is
+/// zero-filled before every read and held per open connection; a command is about a KB and
+/// one connection carries one command, so that was most of what a session cost in memory and
+/// a few per cent of a loaded node's CPU. Larger messages (up to [`MAX_FRAME`]) still arrive:
+/// the buffer grows as a frame needs.
+pub const READ_BUFFER: usize = 8 * 1024;
+
 /// What the WebSocket needs to run commands: the driver and this node's signing keys.
 #[derive(Clone)]
 pub struct Commands {
@@ -74,5 +81,6 @@ pub async fn transactions(
     upgrade
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| session::run(socket, state))
 }
