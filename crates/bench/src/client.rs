@@ -8,10 +8,17 @@ use anyhow::{anyhow, bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tmtm_node::demo::setup::DemoNode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 /// How long one command may take (the round itself is bounded by its `time_to_live`).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The client's WebSocket read buffer. tungstenite zero-fills its default 128 KiB before
+/// every read, once per connection here (one command per connection); on the two cores the
+/// nodes share with this client that was ~4 % of the machine in the coalesced rows. The
+/// answers are a few hundred bytes.
+const READ_BUFFER: usize = 8 * 1024;
 
 /// The final answer of a command and how long it took.
 pub struct Answer {
@@ -118,9 +125,11 @@ impl NodeClient {
         let base = self.api_url.replacen("http://", "ws://", 1);
         let url = format!("{base}/transactions?token={}", self.token);
         let exchange = async {
-            let (mut ws, _) = tokio_tungstenite::connect_async(url)
-                .await
-                .context("websocket connect")?;
+            let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+                    .await
+                    .context("websocket connect")?;
             let started = Instant::now();
             ws.send(Message::Text(msg.to_string().into()))
                 .await
