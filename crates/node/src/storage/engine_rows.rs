@@ -84,27 +84,9 @@ impl WritePlan {
             check_text("thread id", thid)?;
         }
         let text = |t: &String| Arg::Text(t.clone());
-        self.push_rows(
-            "INSERT INTO consensus_live_rounds (thid, body)",
-            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
-            changes
-                .live_upserts
-                .iter()
-                .map(|(thid, body)| [text(thid), text(body)])
-                .collect(),
-            &Outcome::Exec,
-        );
+        self.upsert_bodies("consensus_live_rounds", changes.live_upserts);
         self.delete_thids("consensus_live_rounds", changes.live_removed);
-        self.push_rows(
-            "INSERT INTO consensus_round_proposals (thid, body)",
-            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
-            changes
-                .proposal_upserts
-                .iter()
-                .map(|(thid, body)| [text(thid), text(body)])
-                .collect(),
-            &Outcome::Exec,
-        );
+        self.upsert_bodies("consensus_round_proposals", changes.proposal_upserts);
         self.delete_thids("consensus_round_proposals", changes.live_removed);
         self.push_rows(
             "INSERT INTO consensus_finished (thid, body, expires_ms)",
@@ -132,6 +114,19 @@ impl WritePlan {
         );
         self.delete_thids("consensus_threads", changes.used_removed);
         Ok(())
+    }
+
+    /// Inserts or replaces (thread id, JSON body) rows of `table` (one of the engine row
+    /// tables with those two columns; a fixed name, never input).
+    fn upsert_bodies(&mut self, table: &'static str, rows: &[(String, String)]) {
+        self.push_rows(
+            &format!("INSERT INTO {table} (thid, body)"),
+            "ON CONFLICT (thid) DO UPDATE SET body = excluded.body",
+            rows.iter()
+                .map(|(thid, body)| [Arg::Text(thid.clone()), Arg::Text(body.clone())])
+                .collect(),
+            &Outcome::Exec,
+        );
     }
 
     /// Deletes the rows of `thids` from `table` (one of the engine row tables; a fixed name,
