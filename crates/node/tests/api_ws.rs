@@ -222,6 +222,12 @@ async fn malformed_frames_are_answered_and_closed() {
     let bin = json!({"@type": "x"}).to_string().into_bytes();
     let answers = session(port, &t, Message::Binary(bin.into())).await;
     assert_eq!(last(&answers)["explain"], json!("Unexpected @type = \"x\""));
+    // A frame many times the session's read buffer (`READ_BUFFER`), below the limit, is read
+    // whole: the answer is about its content.
+    let large = json!({"@type": "x", "pad": "p".repeat(300 * 1024)}).to_string();
+    assert!(large.len() > 30 * tmtm_node::api::ws::READ_BUFFER);
+    let answers = session(port, &t, Message::Text(large.into())).await;
+    assert_eq!(last(&answers)["explain"], json!("Unexpected @type = \"x\""));
     // An oversize frame is refused with a problem report, without harming the node. The node
     // stops reading at the frame header, so when the client is still writing the rest of the
     // 2 MiB the kernel may answer with a reset that discards the report: then the client sees
