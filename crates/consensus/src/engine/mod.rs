@@ -2,8 +2,9 @@
 //! record of used thread ids and of finished rounds (to answer retransmissions), and turns round
 //! results into commands. The node persists it after every event (in the same DB transaction as
 //! the ledger effects) and resumes after a restart with [`Event::Restarted`]: the small core
-//! (rounds in progress, locks, settings) is serialised whole (`Serialize` of [`Engine`]), the
-//! finished rounds and used thread ids as rows written only when they change (see `persist`).
+//! (locks, settings) is serialised whole (`Serialize` of [`Engine`]); rounds in progress (with
+//! a commit round's unchanging part in a row of its own), finished rounds and used thread ids
+//! are rows written only when they change (see `persist`).
 //!
 //! Submodules: `api` (public types), `lead` (starting actor rounds), `inbound` (received
 //! messages: routing, retransmission answers, new participant rounds), `threads` (used thread
