@@ -75,7 +75,12 @@ pub fn msg_type(name: &str) -> String {
 /// The message name of a received simple-consensus (or ack) `@type`, if it is one.
 /// Accepts both doc URIs and ignores the version like the SDK (§3.1); acks map to `"ack"`.
 pub fn consensus_name(message: &Value) -> Option<&str> {
-    let ty = message.get("@type")?.as_str()?;
+    consensus_name_of_type(message.get("@type")?.as_str()?)
+}
+
+/// [`consensus_name`] of the `@type` string itself (for callers holding a parsed message
+/// rather than a JSON value).
+pub fn consensus_name_of_type(ty: &str) -> Option<&str> {
     let (protocol_path, name) = ty.rsplit_once('/')?;
     let (protocol_path, _version) = protocol_path.rsplit_once('/')?;
     let protocol = protocol_path.rsplit(['/', ';']).next()?;
@@ -104,6 +109,13 @@ mod tests {
         assert_eq!(consensus_name(&m), Some("ack"));
         let m = json!({"@type": "did:sov:BzCbsNYhMrjHiqZDTUASHg;spec/trust_ping/1.0/ping"});
         assert_eq!(consensus_name(&m), None);
+        assert_eq!(
+            consensus_name_of_type(
+                "did:sov:BzCbsNYhMrjHiqZDTUASHg;spec/simple-consensus/1.0/stage-propose"
+            ),
+            Some("stage-propose")
+        );
+        assert_eq!(consensus_name_of_type("stage-propose"), None);
         assert_eq!(
             Dialect::V2.thread_id(Flow::Parallel, "ab"),
             "simple-consensus-commit-parallel-ab"

@@ -59,7 +59,8 @@
 //! (the public [`DriverHandle`] and round updates), `gu.rs` (GU-11/GU-12 records from other
 //! participants arrive on the same inbound queue and are stored, not given to the engine),
 //! `verify.rs` (proposals whose transactions are not signed by the proposer are refused
-//! before the engine sees them).
+//! before the engine sees them), `verify_stage.rs` (that check, run between the transport
+//! and the driver's task, in parallel pieces, in arrival order).
 //!
 //! [`Engine`]: tmtm_consensus::Engine
 //! [`Transport`]: crate::transport::Transport
@@ -78,12 +79,38 @@ mod step;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod verify_stage;
 
 use std::time::Duration;
 
 pub use coalesce::PARKED_TOO_LONG;
 pub use handle::{DriverHandle, RoundFinished, RoundUpdate, RoundWatch};
 pub use run::{dialect_of, spawn, DriverParts, NodeTransport};
+
+/// The proposal check as the driver's task ran it (whole, in one piece) and as the stage in
+/// front of it runs it (`verify_stage.rs`), for `benches/proposal_check.rs`. Not an API.
+#[doc(hidden)]
+pub mod proposal_check {
+    use std::sync::Arc;
+
+    use crate::config::SignaturePolicy;
+    use crate::roster::Network;
+    use crate::transport::Inbound;
+
+    /// Whether every transaction of the proposal is signed by its sender, checked whole.
+    pub fn whole(inbound: &Inbound, policy: SignaturePolicy) -> bool {
+        super::verify::refusal_of(inbound.message.as_map(), &inbound.sender_verkey, policy)
+            .is_none()
+    }
+
+    /// The same through the stage (large proposals in pieces on the blocking pool).
+    pub async fn staged(inbound: Inbound, policy: SignaturePolicy, network: Arc<Network>) -> bool {
+        super::verify_stage::check(inbound, Some(policy), network)
+            .await
+            .refusal
+            .is_none()
+    }
+}
 
 /// Tunables of the driver.
 #[derive(Clone, Debug)]

@@ -23,6 +23,7 @@ use super::coalesce::{self, Admitted, Batch, CommitRequest, Group, Parking, Requ
 use super::handle::{DriverHandle, RoundUpdate, StartRound};
 use super::ledgers::OpenLedger;
 use super::step::now_ms;
+use super::verify_stage::Checked;
 use super::{DriverConfig, DriverError};
 use crate::roster::Network;
 use crate::storage::Database;
@@ -33,6 +34,10 @@ pub type NodeTransport = Transport<Database, Database>;
 
 /// Most events handled in one step (one database transaction).
 const MAX_BATCH: usize = 64;
+
+/// Checked inbound messages waiting for the driver (`verify_stage.rs`); the transport's
+/// own queue is in front of them.
+const INBOUND_CHECKED: usize = 64;
 
 /// Pause before retrying a failed recovery.
 const RECOVERY_RETRY: Duration = Duration::from_secs(1);
@@ -125,6 +130,13 @@ pub async fn spawn(
     // resume, or roll back with a problem report. The result is stored before serving.
     driver.step(Event::Restarted).await?;
     driver.settle_inflight().await?;
+    // Proposals' transaction signatures are checked beside the driver (`verify_stage.rs`).
+    let inbound = super::verify_stage::spawn(
+        inbound,
+        driver.config.proposal_signatures,
+        driver.network.clone(),
+        INBOUND_CHECKED,
+    );
     let task = tokio::spawn(driver.run(requests_rx, inbound, cancel));
     Ok((handle, task))
 }
@@ -178,7 +190,7 @@ impl Driver {
     async fn run(
         mut self,
         mut requests: mpsc::Receiver<StartRound>,
-        mut inbound: mpsc::Receiver<Inbound>,
+        mut inbound: mpsc::Receiver<Checked>,
         cancel: CancellationToken,
     ) {
         tracing::info!(did = %self.keys.did(), "consensus driver started");
@@ -380,7 +392,8 @@ impl Driver {
         }
     }
 
-    fn inbound_event(&self, inbound: Inbound) -> Option<Event> {
+    fn inbound_event(&self, checked: Checked) -> Option<Event> {
+        let Checked { inbound, refusal } = checked;
         let from = inbound.sender_did;
         if let Some(kind) = super::gu::gu_kind(inbound.message.type_str()) {
             if from != self.keys.did() && self.network.participant(&from).is_some() {
@@ -413,14 +426,11 @@ impl Driver {
             tracing::debug!(%from, "non-consensus message dropped by the driver");
             return None;
         };
-        if let Some(policy) = self.config.proposal_signatures {
-            if let Err(report) =
-                super::verify::check(name, &message, &inbound.sender_verkey, policy)
-            {
-                tracing::warn!(%from, name, "proposal refused: a transaction is not signed by its proposer");
-                self.send_refusal(from, report);
-                return None;
-            }
+        // Checked by the stage in front of the driver (`verify_stage.rs`).
+        if let Some(report) = refusal {
+            tracing::warn!(%from, name, "proposal refused: a transaction is not signed by its proposer");
+            self.send_refusal(from, report);
+            return None;
         }
         Some(Event::Received { from, message })
     }

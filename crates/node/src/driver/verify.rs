@@ -9,7 +9,6 @@
 //! proposer gets a `request_not_accepted` problem report on the thread.
 
 use serde_json::{Map, Value};
-use tmtm_consensus::dialect::thread_id;
 use tmtm_consensus::problem::REQUEST_NOT_ACCEPTED;
 use tmtm_consensus::ProblemReport;
 use tmtm_wire::keys::Verkey;
@@ -26,8 +25,8 @@ pub fn is_proposal(name: &str) -> bool {
 }
 
 /// Every transaction object in a proposal: `ledger.genesis`, `transactions` (a list of
-/// transactions, or of `{transactions, state}` batches).
-fn transactions(message: &Value) -> Vec<&Map<String, Value>> {
+/// transactions, or of `{transactions, state}` batches), always in the same order.
+pub(super) fn transactions(message: &Map<String, Value>) -> Vec<&Map<String, Value>> {
     let mut out = Vec::new();
     let mut lists = Vec::new();
     if let Some(g) = message.get("ledger").and_then(|l| l.get("genesis")) {
@@ -64,30 +63,40 @@ pub fn signed_by(txn: &Map<String, Value>, proposer: &Verkey, policy: SignatureP
     signature_covers(&decorator, proposer, txn)
 }
 
-/// `Err(problem report message)` when a proposal carries a transaction not signed by its
-/// proposer; `Ok` for every other message.
-pub fn check(
-    name: &str,
-    message: &Value,
+/// The position of the first of `txns` not signed by `proposer`, if any.
+pub(super) fn first_unsigned(
+    txns: &[&Map<String, Value>],
     proposer: &Verkey,
     policy: SignaturePolicy,
-) -> Result<(), Value> {
-    if !is_proposal(name) {
-        return Ok(());
-    }
-    let bad = transactions(message)
-        .iter()
-        .position(|t| !signed_by(t, proposer, policy));
-    let Some(index) = bad else {
-        return Ok(());
-    };
-    let thid = thread_id(message).unwrap_or_default();
+) -> Option<usize> {
+    txns.iter().position(|t| !signed_by(t, proposer, policy))
+}
+
+/// The problem report that refuses a proposal whose transaction `index` (in the order of
+/// [`transactions`]) is not signed by its proposer.
+pub(super) fn refusal(message: &Map<String, Value>, index: usize) -> Value {
+    let thid = message
+        .get("~thread")
+        .and_then(|t| t.get("thid"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let report = ProblemReport::new(
         REQUEST_NOT_ACCEPTED,
         format!("Stage-1: transaction {index} is not signed by the proposer (msg~sig)"),
     );
     let id = format!("sig-{thid}");
-    Err(report.to_message(&id, thid))
+    report.to_message(&id, thid)
+}
+
+/// The refusal of a proposal that carries a transaction not signed by its proposer, checked
+/// in one piece; `None` when every transaction is signed. (`verify_stage.rs` checks large
+/// proposals in parallel pieces.)
+pub(super) fn refusal_of(
+    message: &Map<String, Value>,
+    proposer: &Verkey,
+    policy: SignaturePolicy,
+) -> Option<Value> {
+    first_unsigned(&transactions(message), proposer, policy).map(|index| refusal(message, index))
 }
 
 #[cfg(test)]
@@ -107,6 +116,18 @@ mod tests {
         txn.insert(MSG_SIG.into(), serde_json::to_value(d).unwrap());
         txn.insert(TXN_METADATA.into(), json!({"seqNo": 3}));
         Value::Object(txn)
+    }
+
+    fn check(
+        name: &str,
+        message: &Value,
+        proposer: &Verkey,
+        policy: SignaturePolicy,
+    ) -> Result<(), Value> {
+        if !is_proposal(name) {
+            return Ok(());
+        }
+        refusal_of(message.as_object().unwrap(), proposer, policy).map_or(Ok(()), Err)
     }
 
     #[test]
