@@ -54,7 +54,8 @@ pub(super) struct Checked {
 
 /// Starts the stage: reads `inbound`, returns the checked messages in the same order.
 /// `policy: None` checks nothing. The stage ends when `inbound` closes (its output then
-/// closes after the last message) or when the driver drops the output.
+/// closes after the last message) or when the driver drops the output (then `inbound` is
+/// dropped, closed for its senders).
 pub(super) fn spawn(
     inbound: mpsc::Receiver<Inbound>,
     policy: Option<SignaturePolicy>,
@@ -71,9 +72,17 @@ pub(super) fn spawn(
             .map(|message| check(message, policy, Arc::clone(&network)))
             .buffered(IN_FLIGHT);
         let mut checked = std::pin::pin!(checked);
-        while let Some(checked) = checked.next().await {
-            if tx.send(checked).await.is_err() {
-                break;
+        // Once the driver is gone the transport's queue closes too (its POSTs get 503), as
+        // when the driver read that queue itself.
+        loop {
+            tokio::select! {
+                () = tx.closed() => break,
+                next = checked.next() => {
+                    let Some(checked) = next else { break };
+                    if tx.send(checked).await.is_err() {
+                        break;
+                    }
+                }
             }
         }
     });
@@ -243,6 +252,18 @@ mod tests {
                 .len(),
             53
         );
+    }
+
+    #[tokio::test]
+    async fn the_transport_s_queue_closes_when_the_driver_is_gone() {
+        let a = KeyPair::from_seed(&[1; 32]);
+        let (tx, rx) = mpsc::channel(4);
+        let out = spawn(rx, Some(SignaturePolicy::Strict), network(&[&a]), 2);
+        assert!(!tx.is_closed());
+        drop(out);
+        tokio::time::timeout(std::time::Duration::from_secs(5), tx.closed())
+            .await
+            .expect("the stage let go of the transport's queue");
     }
 
     #[tokio::test]
